@@ -1,0 +1,74 @@
+"""File listing and whole-file I/O through Beam's FileSystems (local, gs://, s3://, hdfs://)."""
+
+from __future__ import annotations
+
+import os
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+
+def _is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def normalize_path(path: str) -> str:
+    """Absolute local paths (so workers in other directories find them); URLs unchanged."""
+    return path if _is_remote(path) else os.path.abspath(path)
+
+
+def expand_patterns(patterns: list[str]) -> list[str]:
+    """Sorted, de-duplicated files matching ``patterns`` (globs allowed)."""
+    files: set[str] = set()
+    for pattern in patterns:
+        pattern = normalize_path(pattern)
+        for result in FileSystems.match([pattern]):
+            for metadata in result.metadata_list:
+                if not _is_directory(metadata.path):
+                    files.add(metadata.path)
+    return sorted(files)
+
+
+def _is_directory(path: str) -> bool:
+    return not _is_remote(path) and os.path.isdir(path)
+
+
+def join(base: str, *parts: str) -> str:
+    return FileSystems.join(base, *parts)
+
+
+def exists(path: str) -> bool:
+    return FileSystems.exists(path)
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Write a whole file: to a temporary name first, then renamed into place."""
+    tmp = path + ".tmp"
+    with FileSystems.create(tmp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        handle.write(data)
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    FileSystems.rename([tmp], [path])
+
+
+def read_bytes(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return handle.read()
+
+
+def make_dirs(path: str) -> None:
+    """Create a directory (no-op on object stores, which have no directories)."""
+    if not _is_remote(path):
+        os.makedirs(path, exist_ok=True)
+
+
+def list_dir(path: str) -> list[str]:
+    """Files directly or indirectly under ``path``."""
+    return expand_patterns([FileSystems.join(path, "**")]) if _is_remote(path) else sorted(
+        os.path.join(root, f) for root, _, names in os.walk(path) for f in names
+    )
+
+
+def delete_tree(path: str) -> None:
+    if FileSystems.exists(path):
+        FileSystems.delete([path])

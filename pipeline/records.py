@@ -1,0 +1,78 @@
+"""Record types shared by every stage.
+
+A ``Doc`` flows through the whole graph; stages return new copies (``with_``)
+instead of mutating, so a record seen by one branch never changes under another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+UNDETERMINED = "und"
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One training document (or one rendered parallel example)."""
+
+    id: str
+    text: str
+    source: str
+    lang: str = UNDETERMINED
+    lang_score: float = 0.0
+    script: str = ""  # dominant ISO 15924 script of the letters, e.g. "Latn", "Hani"
+    tokens: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def with_(self, **changes: Any) -> "Doc":
+        return dataclasses.replace(self, **changes)
+
+    def with_metadata(self, **items: Any) -> "Doc":
+        merged = dict(self.metadata)
+        merged.update(items)
+        return dataclasses.replace(self, metadata=merged)
+
+    @property
+    def n_chars(self) -> int:
+        return len(self.text)
+
+    @property
+    def n_bytes(self) -> int:
+        return len(self.text.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A document a stage decided not to keep; ``reason`` reads ``stage:rule``."""
+
+    doc: Doc
+    reason: str
+
+    @property
+    def stage(self) -> str:
+        return self.reason.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input record that could not be read or parsed."""
+
+    source: str
+    file: str
+    line: int | None  # 1-based line (JSONL/TSV) or row (Parquet); None for whole files
+    reason: str
+    snippet: str = ""  # first 200 characters of the raw record, PII-scrubbed by the writer
+
+    def sort_key(self) -> tuple:
+        return (self.source, self.file, self.line if self.line is not None else -1, self.reason)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "file": self.file,
+            "line": self.line,
+            "reason": self.reason,
+            "snippet": self.snippet,
+        }
