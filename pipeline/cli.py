@@ -1,0 +1,179 @@
+"""The ``mixture`` command line: argument parsing and error presentation only."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ACCOUNTING = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mixture",
+        description="Multilingual pretraining data-mixture pipeline (Apache Beam).",
+        epilog="Flags of `mixture run` that are not listed here are passed to Beam as pipeline options.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run the pipeline on a mixture config",
+                         description="Run the pipeline. Unknown --flags are Beam pipeline options "
+                                     "(--runner, --direct_running_mode, --project, ...).")
+    run.add_argument("config", help="mixture YAML file")
+    run.add_argument("--output", help="output directory (default: the config's output, else out/<name>)")
+    run.add_argument("--seed", type=int, help="override the config's seed")
+    run.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
+    run.add_argument("--quiet", action="store_true", help="print only the final summary")
+    run.add_argument("--debug", action="store_true", help="show tracebacks and Beam's logs")
+
+    validate = sub.add_parser("validate", help="check a mixture config and list every problem")
+    validate.add_argument("config", help="mixture YAML file")
+
+    plan = sub.add_parser("plan", help="print the token budget and per-bucket sampling plan")
+    plan.add_argument("config", help="mixture YAML file")
+    plan.add_argument("--compute-flops", type=float, help="training compute C; FLOPs ≈ 6·N·D")
+    plan.add_argument("--params", type=float, help="model parameters N")
+    plan.add_argument("--tokens", type=float, help="token budget D")
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument("--from", dest="from_dir", help="use the stats of a finished run in this directory")
+
+    report = sub.add_parser("report", help="re-render the report of a finished run")
+    report.add_argument("output_dir", help="OUTPUT_DIR of a finished run")
+    return parser
+
+
+def _error(message: str) -> None:
+    print(f"mixture: error: {message}", file=sys.stderr)
+
+
+def _cmd_validate(args) -> int:
+    from pipeline.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+        _check_resources(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{args.config}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return EXIT_USAGE
+    names = ", ".join(s.name for s in config.sources)
+    print(f"{args.config}: OK — mixture '{config.name}', {len(config.sources)} source(s): {names}")
+    return EXIT_OK
+
+
+def _check_resources(config) -> None:
+    """Models and other user-given files must be usable before any work starts."""
+    from pipeline.config import ConfigError
+
+    if config.langid.enabled:
+        try:
+            from pipeline.stages.langid import check_model
+        except ImportError:
+            return
+        try:
+            check_model(config)
+        except Exception as exc:  # noqa: BLE001 - reported as a config problem
+            raise ConfigError([f"langid.model: {exc}"]) from None
+
+
+def _cmd_run(args, beam_args: list[str]) -> int:
+    from pipeline.config import ConfigError, load_config
+    from pipeline.run import AccountingError, run
+
+    if not args.debug:
+        logging.getLogger().setLevel(logging.ERROR)
+        logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    try:
+        config = load_config(args.config, seed=args.seed, output=args.output)
+        _check_resources(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    log = (lambda _msg: None) if args.quiet else print
+    try:
+        summary = run(config, beam_args, overwrite=args.overwrite, log=log)
+    except FileExistsError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except AccountingError as exc:
+        _error(str(exc))
+        return EXIT_ACCOUNTING
+    except Exception as exc:  # noqa: BLE001 - a failed pipeline: one clear line unless --debug
+        if args.debug:
+            raise
+        _error(f"the pipeline failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+               " (rerun with --debug for details)")
+        return EXIT_FAILED
+    acct = summary.accounting
+    print(f"done in {summary.seconds:.1f}s: read {acct['read']:,} records, wrote {acct['written']:,} documents "
+          f"in {summary.manifest['shards']['count']} shards ({summary.manifest['shards']['tokens']:,} tokens), "
+          f"dropped {acct['dropped']:,}, rejected {acct['rejected']:,}")
+    if summary.top_languages:
+        print("top languages: " + ", ".join(f"{lang} {n:,}" for lang, n in summary.top_languages))
+    print(f"output: {summary.output}")
+    return EXIT_OK
+
+
+def _cmd_plan(args) -> int:
+    from pipeline.config import ConfigError
+
+    try:
+        from pipeline.mixture.plan import run_plan
+    except ImportError:
+        _error("`mixture plan` is not available in this build")
+        return EXIT_FAILED
+    try:
+        return run_plan(args.config, compute_flops=args.compute_flops, params=args.params,
+                        tokens=args.tokens, as_json=args.json, from_dir=args.from_dir)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _cmd_report(args) -> int:
+    from pipeline.report.build import rerender
+
+    try:
+        written = rerender(args.output_dir)
+    except FileNotFoundError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command != "run" and extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    bad = [a for a in extra if not a.startswith("-")] if args.command == "run" else []
+    if bad and all(not e.startswith("--") for e in extra):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        if args.command == "validate":
+            return _cmd_validate(args)
+        if args.command == "run":
+            return _cmd_run(args, extra)
+        if args.command == "plan":
+            return _cmd_plan(args)
+        if args.command == "report":
+            return _cmd_report(args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

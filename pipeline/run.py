@@ -1,0 +1,524 @@
+"""Builds the Beam graph from a validated Config and runs it: the only place that wires stages.
+
+    read ─► normalize ─► language ID ─► token count ─► quality ─► dedup ─► PII
+         ─► mixture sampling ─► shards          (+ rejected/, stats for the report)
+
+Every stage returns {"kept", "dropped", "stats"} (see pipeline/stages/base.py). Dropped
+documents and rejected records are counted into one stats table, so the launcher can
+check after the run that every record read is accounted for exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipeline import __version__
+from pipeline.config import Config
+from pipeline.hashing import keyed_hash64
+from pipeline.io import files as fs
+from pipeline.io.readers import InputFile, plan_input_files, read_file
+from pipeline.io.shards import encode_shard, shard_entry, shard_name, shard_of
+from pipeline.records import Doc, Dropped, Rejected
+from pipeline.stages.base import count
+
+LOCAL_RUNNER = "apache_beam.runners.portability.fn_api_runner.FnApiRunner"
+REJECTED = "rejected"
+WORK_DIR = "_run"
+REJECTED_SHARDS = 4
+
+
+class AccountingError(RuntimeError):
+    """The run's record counts do not balance: something was lost or counted twice."""
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+class ReadFileFn(beam.DoFn):
+    """Reads one input file; Docs on the main output, Rejected on the 'rejected' output."""
+
+    def __init__(self, config: Config):
+        self._sources = config.sources
+
+    def setup(self):
+        self._read = count("read", "records")
+        self._rejected = count("read", "rejected")
+
+    def process(self, file: InputFile):
+        source = self._sources[file.source_index]
+        for record in read_file(source, file):
+            self._read.inc()
+            if isinstance(record, Rejected):
+                self._rejected.inc()
+                yield pvalue.TaggedOutput(REJECTED, record)
+            else:
+                yield record
+
+
+class ReadSources(beam.PTransform):
+    """All document sources -> {"docs": PCollection[Doc], "rejected": PCollection[Rejected]}."""
+
+    def __init__(self, config: Config, inputs: list[InputFile]):
+        super().__init__()
+        self._config = config
+        self._inputs = inputs
+
+    def expand(self, pbegin):
+        outputs = (
+            pbegin
+            | "ListFiles" >> beam.Create(self._inputs)
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "ReadFiles" >> beam.ParDo(ReadFileFn(self._config)).with_outputs(REJECTED, main="docs")
+        )
+        return {"docs": outputs.docs, "rejected": outputs[REJECTED]}
+
+
+def _normalize(doc: Doc):
+    from pipeline.text.normalize import normalize_text
+
+    text = normalize_text(doc.text)
+    if not text.strip():
+        return Dropped(doc, "normalize:empty_after_cleanup")
+    return doc if text == doc.text else doc.with_(text=text)
+
+
+class Normalize(beam.PTransform):
+    """NFC, control characters, whitespace (pipeline/text/normalize.py); empty results dropped."""
+
+    def expand(self, docs):
+        from pipeline.stages.base import apply_filter
+
+        return apply_filter(docs, "NormalizeText", "normalize", lambda: _normalize)
+
+
+# ---------------------------------------------------------------------------- stages
+
+
+@dataclass
+class StageSpec:
+    name: str
+    enabled: Callable[[Config], bool]
+    build: Callable[[Config], beam.PTransform]
+
+
+def _langid(config: Config) -> beam.PTransform:
+    from pipeline.stages.langid import LanguageId
+
+    return LanguageId(config)
+
+
+def _tokens(config: Config) -> beam.PTransform:
+    from pipeline.mixture.transform import CountTokens
+
+    return CountTokens(config)
+
+
+def _quality(config: Config) -> beam.PTransform:
+    from pipeline.stages.quality import QualityFilter
+
+    return QualityFilter(config)
+
+
+def _dedup(config: Config) -> beam.PTransform:
+    from pipeline.stages.dedup import Deduplicate
+
+    return Deduplicate(config)
+
+
+def _pii(config: Config) -> beam.PTransform:
+    from pipeline.stages.pii import PiiScrub
+
+    return PiiScrub(config)
+
+
+# Stages before the first measuring point ("input") only label documents.
+LABEL_STAGES: list[StageSpec] = []
+FILTER_STAGES: list[StageSpec] = []
+
+
+def _register_stages() -> None:
+    """Stages whose modules exist in this build (each lands with its own issue)."""
+    import importlib.util
+
+    def present(module: str) -> bool:
+        return importlib.util.find_spec(module) is not None
+
+    LABEL_STAGES.clear()
+    FILTER_STAGES.clear()
+    if present("pipeline.stages.langid"):
+        LABEL_STAGES.append(StageSpec("langid", lambda c: c.langid.enabled, _langid))
+    if present("pipeline.mixture.transform"):
+        LABEL_STAGES.append(StageSpec("tokens", lambda c: True, _tokens))
+    if present("pipeline.stages.quality"):
+        FILTER_STAGES.append(StageSpec("quality", lambda c: c.quality.enabled, _quality))
+    if present("pipeline.stages.dedup"):
+        FILTER_STAGES.append(StageSpec("dedup", lambda c: c.dedup.enabled, _dedup))
+    if present("pipeline.stages.pii"):
+        FILTER_STAGES.append(StageSpec("pii", lambda c: c.pii.enabled, _pii))
+
+
+def _apply_stage(docs, spec: StageSpec, config: Config, dropped: list, stats: list):
+    result = docs | f"Stage[{spec.name}]" >> spec.build(config)
+    if "dropped" in result:
+        dropped.append(result["dropped"])
+    if "stats" in result:
+        stats.append(result["stats"])
+    return result["kept"]
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def point_stats(point: str):
+    """Per (source, language): documents, tokens, characters and bytes at a measuring point."""
+
+    def measure(doc: Doc):
+        prefix = f"point/{point}/{doc.source}/{doc.lang}"
+        yield f"{prefix}/docs", 1
+        yield f"{prefix}/tokens", int(doc.tokens)
+        yield f"{prefix}/chars", doc.n_chars
+        yield f"{prefix}/bytes", doc.n_bytes
+
+    return measure
+
+
+def dropped_stats(dropped: Dropped):
+    doc = dropped.doc
+    prefix = f"dropped/{dropped.reason}/{doc.source}/{doc.lang}"
+    yield f"{prefix}/docs", 1
+    yield f"{prefix}/tokens", int(doc.tokens)
+    yield f"{prefix}/chars", doc.n_chars
+
+
+def rejected_stats(rejected: Rejected):
+    reason = rejected.reason.split(":", 1)[0]
+    yield f"rejected/{rejected.source}/{reason}", 1
+
+
+def read_stats(record):
+    source = record.source
+    yield f"read/{source}", 1
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+class WriteShardFn(beam.DoFn):
+    """Writes one shard (all its documents arrive grouped) and emits its manifest entry."""
+
+    def __init__(self, shards_dir: str, count_: int, fmt: str, compression: str, seed: int):
+        self._dir = shards_dir
+        self._count = count_
+        self._fmt = fmt
+        self._compression = compression
+        self._seed = seed
+
+    def process(self, element):
+        index, docs = element
+        docs = [d for d in docs if d is not None]
+        data, ordered = encode_shard(docs, self._seed, self._fmt, self._compression)
+        name = shard_name(index, self._count, self._fmt)
+        fs.write_bytes(fs.join(self._dir, name), data)
+        count("write", "documents").inc(len(ordered))
+        yield shard_entry(name, data, ordered)
+
+
+class WriteShards(beam.PTransform):
+    """Documents -> N shard files (empty shards too); returns the manifest entries."""
+
+    def __init__(self, config: Config, shards_dir: str):
+        super().__init__()
+        self._config = config
+        self._dir = shards_dir
+
+    def expand(self, docs):
+        shards = self._config.mixture.shards
+        n, seed = shards.count, self._config.seed
+        keyed = docs | "KeyByShard" >> beam.Map(lambda d: (shard_of(seed, d.id, n), d))
+        every_shard = docs.pipeline | "AllShards" >> beam.Create([(i, None) for i in range(n)])
+        return (
+            (keyed, every_shard)
+            | "WithEmptyShards" >> beam.Flatten()
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteShard" >> beam.ParDo(WriteShardFn(self._dir, n, shards.format, shards.compression, seed))
+        )
+
+
+class WriteRejectedFn(beam.DoFn):
+    def __init__(self, directory: str, count_: int):
+        self._dir = directory
+        self._count = count_
+
+    def process(self, element):
+        from pipeline.io.snippets import scrub_snippet
+
+        index, records = element
+        records = sorted((r for r in records if r is not None), key=lambda r: r.sort_key())
+        body = "".join(
+            json.dumps({**r.to_json_dict(), "snippet": scrub_snippet(r.snippet)}, ensure_ascii=False, sort_keys=True)
+            + "\n"
+            for r in records
+        )
+        fs.write_bytes(fs.join(self._dir, f"rejected-{index:05d}-of-{self._count:05d}.jsonl"), body.encode("utf-8"))
+        yield len(records)
+
+
+class WriteRejected(beam.PTransform):
+    def __init__(self, config: Config, directory: str):
+        super().__init__()
+        self._seed = config.seed
+        self._dir = directory
+
+    def expand(self, rejected):
+        n, seed = REJECTED_SHARDS, self._seed
+        keyed = rejected | "KeyRejected" >> beam.Map(
+            lambda r: (keyed_hash64(seed, "rejected", f"{r.source}\x00{r.file}\x00{r.line}") % n, r)
+        )
+        every = rejected.pipeline | "AllRejectedShards" >> beam.Create([(i, None) for i in range(n)])
+        return (
+            (keyed, every)
+            | "RejectedWithEmpty" >> beam.Flatten()
+            | "GroupRejected" >> beam.GroupByKey()
+            | "WriteRejectedFile" >> beam.ParDo(WriteRejectedFn(self._dir, n))
+        )
+
+
+def _write_json(path: str):
+    def write(value):
+        fs.write_bytes(path, json.dumps(value, sort_keys=True, indent=1, ensure_ascii=False).encode("utf-8"))
+        return path
+
+    return write
+
+
+def _sorted_stats(items: list) -> dict:
+    return {k: v for k, v in sorted(items)}
+
+
+def _sorted_entries(entries: list) -> list:
+    return sorted(entries, key=lambda e: e["file"])
+
+
+# ---------------------------------------------------------------------------- the graph
+
+
+@dataclass
+class RunLayout:
+    """Where a run writes: everything below ``root``, through FileSystems."""
+
+    root: str
+
+    def path(self, *parts: str) -> str:
+        return fs.join(self.root, *parts)
+
+    @property
+    def shards(self) -> str:
+        return self.path("shards")
+
+    @property
+    def rejected(self) -> str:
+        return self.path("rejected")
+
+    @property
+    def work(self) -> str:
+        return self.path(WORK_DIR)
+
+    @property
+    def stats_file(self) -> str:
+        return self.path(WORK_DIR, "stats.json")
+
+    @property
+    def shards_file(self) -> str:
+        return self.path(WORK_DIR, "shards.json")
+
+
+def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layout: RunLayout) -> None:
+    _register_stages()
+    stats: list = []
+    dropped: list = []
+
+    read = p | "Read" >> ReadSources(config, inputs)
+    docs, rejected = read["docs"], read["rejected"]
+    stats.append(docs | "ReadStatsDocs" >> beam.FlatMap(read_stats))
+    stats.append(rejected | "ReadStatsRejected" >> beam.FlatMap(read_stats))
+    stats.append(rejected | "RejectedStats" >> beam.FlatMap(rejected_stats))
+
+    normalized = docs | "Normalize" >> Normalize()
+    dropped.append(normalized["dropped"])
+    docs = normalized["kept"]
+
+    for spec in LABEL_STAGES:
+        if spec.enabled(config):
+            docs = _apply_stage(docs, spec, config, dropped, stats)
+    stats.append(docs | "MeasureInput" >> beam.FlatMap(point_stats("input")))
+
+    for spec in FILTER_STAGES:
+        if spec.enabled(config):
+            docs = _apply_stage(docs, spec, config, dropped, stats)
+    stats.append(docs | "MeasureFiltered" >> beam.FlatMap(point_stats("filtered")))
+
+    final = docs
+    stats.append(final | "MeasureFinal" >> beam.FlatMap(point_stats("final")))
+
+    all_dropped = dropped | "AllDropped" >> beam.Flatten()
+    stats.append(all_dropped | "DroppedStats" >> beam.FlatMap(dropped_stats))
+
+    entries = final | "Shards" >> WriteShards(config, layout.shards)
+    _ = (
+        entries
+        | "CollectShards" >> beam.combiners.ToList()
+        | "SortShards" >> beam.Map(_sorted_entries)
+        | "WriteShardList" >> beam.Map(_write_json(layout.shards_file))
+    )
+    _ = rejected | "Rejected" >> WriteRejected(config, layout.rejected)
+    _ = (
+        stats
+        | "AllStats" >> beam.Flatten()
+        | "SumStats" >> beam.CombinePerKey(sum)
+        | "CollectStats" >> beam.combiners.ToList()
+        | "SortStats" >> beam.Map(_sorted_stats)
+        | "WriteStats" >> beam.Map(_write_json(layout.stats_file))
+    )
+
+
+# ---------------------------------------------------------------------------- launching
+
+
+@dataclass
+class RunSummary:
+    output: str
+    accounting: dict[str, Any]
+    manifest: dict[str, Any]
+    seconds: float
+    top_languages: list[tuple[str, int]] = field(default_factory=list)
+
+
+LOCAL_RUNNER_NAMES = ("DirectRunner", "FnApiRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
+
+
+def pipeline_options(beam_args: list[str]) -> tuple[PipelineOptions, str]:
+    """Beam options from pass-through flags, and the runner to use.
+
+    Local runs use the FnApiRunner, named explicitly: the plain DirectRunner of recent
+    Beam releases may try to download a Prism binary, which must never happen.
+    """
+    args: list[str] = []
+    runner = None
+    i = 0
+    while i < len(beam_args):
+        arg = beam_args[i]
+        if arg == "--runner" and i + 1 < len(beam_args):
+            runner = beam_args[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--runner="):
+            runner = arg.split("=", 1)[1]
+        else:
+            args.append(arg)
+        i += 1
+    if runner is None or runner in LOCAL_RUNNER_NAMES:
+        runner = LOCAL_RUNNER
+    return PipelineOptions(args), runner
+
+
+def accounting_from_stats(stats: dict[str, int]) -> dict[str, Any]:
+    """read == written + dropped + rejected, from the stats of a finished run."""
+    read = sum(v for k, v in stats.items() if k.startswith("read/"))
+    rejected = sum(v for k, v in stats.items() if k.startswith("rejected/"))
+    written = sum(v for k, v in stats.items() if k.startswith("point/final/") and k.endswith("/docs"))
+    dropped_by_reason: dict[str, int] = {}
+    for key, value in stats.items():
+        if key.startswith("dropped/") and key.endswith("/docs"):
+            reason = key.split("/")[1]
+            dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + value
+    dropped = sum(dropped_by_reason.values())
+    rejected_by_reason: dict[str, int] = {}
+    for key, value in stats.items():
+        if key.startswith("rejected/"):
+            reason = key.split("/", 2)[2]
+            rejected_by_reason[reason] = rejected_by_reason.get(reason, 0) + value
+    return {
+        "read": read,
+        "written": written,
+        "dropped": dropped,
+        "rejected": rejected,
+        "dropped_by_reason": dict(sorted(dropped_by_reason.items())),
+        "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
+        "balanced": read == written + dropped + rejected,
+    }
+
+
+def prepare_output(output: str, overwrite: bool) -> RunLayout:
+    layout = RunLayout(fs.normalize_path(output))
+    existing = fs.list_dir(layout.root) if fs.exists(layout.root) else []
+    if existing:
+        if not overwrite:
+            raise FileExistsError(
+                f"output directory '{output}' is not empty; pass --overwrite to replace it"
+            )
+        for sub in ("shards", "rejected", "report", "dropped", WORK_DIR, "manifest.json", "canaries"):
+            fs.delete_tree(layout.path(sub))
+    for sub in ("", "shards", "rejected", WORK_DIR):
+        fs.make_dirs(layout.path(sub) if sub else layout.root)
+    return layout
+
+
+def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool = False,
+        log: Callable[[str], None] = print) -> RunSummary:
+    from pipeline.io.manifest import build_manifest
+
+    started = time.time()
+    layout = prepare_output(config.output_dir, overwrite)
+    inputs = plan_input_files([s for s in config.sources if s.kind == "documents"], fs.expand_patterns)
+    options, runner = pipeline_options(beam_args or [])
+    log(f"mixture run: {config.name} — {len(inputs)} input files, seed {config.seed}, output {layout.root}")
+    p = beam.Pipeline(runner=runner, options=options)
+    build_graph(p, config, inputs, layout)
+    result = p.run()
+    result.wait_until_finish()
+
+    stats = json.loads(fs.read_bytes(layout.stats_file))
+    entries = json.loads(fs.read_bytes(layout.shards_file))
+    accounting = accounting_from_stats(stats)
+    if not accounting["balanced"]:
+        raise AccountingError(
+            f"records do not balance: read {accounting['read']} != written {accounting['written']} "
+            f"+ dropped {accounting['dropped']} + rejected {accounting['rejected']}"
+        )
+    shard_docs = sum(e["documents"] for e in entries)
+    if shard_docs != accounting["written"]:
+        raise AccountingError(f"shards hold {shard_docs} documents but {accounting['written']} were counted")
+    manifest = build_manifest(config, entries, accounting)
+    fs.write_bytes(layout.path("manifest.json"),
+                   json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    from pipeline.report.build import write_report
+
+    write_report(layout.root, config, stats, accounting, manifest)
+    elapsed = time.time() - started
+    languages: dict[str, int] = {}
+    for key, value in stats.items():
+        parts = key.split("/")
+        if parts[:2] == ["point", "final"] and parts[-1] == "docs":
+            languages[parts[3]] = languages.get(parts[3], 0) + value
+    top = sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    return RunSummary(layout.root, accounting, manifest, elapsed, top)
+
+
+def versions() -> dict[str, str]:
+    import platform
+
+    import pyarrow
+
+    return {
+        "mixture-pipeline": __version__,
+        "apache-beam": beam.__version__,
+        "pyarrow": pyarrow.__version__,
+        "python": platform.python_version(),
+    }
