@@ -87,8 +87,11 @@ def _cmd_run(args, beam_args: list[str]) -> int:
     from pipeline.run import AccountingError, run
 
     if not args.debug:
-        logging.getLogger().setLevel(logging.ERROR)
-        logging.getLogger("apache_beam").setLevel(logging.ERROR)
+        # our own messages say what failed; Beam's worker logs are shown with --debug
+        logging.getLogger().setLevel(logging.CRITICAL)
+        logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
+        if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+            beam_args = [*beam_args, "--default_sdk_harness_log_level=ERROR"]
     try:
         config = load_config(args.config, seed=args.seed, output=args.output)
         _check_resources(config)
@@ -108,8 +111,7 @@ def _cmd_run(args, beam_args: list[str]) -> int:
     except Exception as exc:  # noqa: BLE001 - a failed pipeline: one clear line unless --debug
         if args.debug:
             raise
-        _error(f"the pipeline failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-               " (rerun with --debug for details)")
+        _error(f"the pipeline failed: {_root_cause(exc)} (rerun with --debug for details)")
         return EXIT_FAILED
     acct = summary.accounting
     print(f"done in {summary.seconds:.1f}s: read {acct['read']:,} records, wrote {acct['written']:,} documents "
@@ -119,6 +121,19 @@ def _cmd_run(args, beam_args: list[str]) -> int:
         print("top languages: " + ", ".join(f"{lang} {n:,}" for lang, n in summary.top_languages))
     print(f"output: {summary.output}")
     return EXIT_OK
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The most specific error line of a failure (Beam wraps worker errors in tracebacks)."""
+    import re
+
+    text = str(exc)
+    causes = re.findall(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Exit)): (.+)$", text, flags=re.M)
+    if causes:
+        name, message = causes[-1]
+        return f"{name}: {message.strip()}"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(exc).__name__}: {first}"
 
 
 def _cmd_plan(args) -> int:

@@ -138,30 +138,17 @@ def _pii(config: Config) -> beam.PTransform:
     return PiiScrub(config)
 
 
-# Stages before the first measuring point ("input") only label documents.
-LABEL_STAGES: list[StageSpec] = []
-FILTER_STAGES: list[StageSpec] = []
-
-
-def _register_stages() -> None:
-    """Stages whose modules exist in this build (each lands with its own issue)."""
-    import importlib.util
-
-    def present(module: str) -> bool:
-        return importlib.util.find_spec(module) is not None
-
-    LABEL_STAGES.clear()
-    FILTER_STAGES.clear()
-    if present("pipeline.stages.langid"):
-        LABEL_STAGES.append(StageSpec("langid", lambda c: c.langid.enabled, _langid))
-    if present("pipeline.mixture.transform"):
-        LABEL_STAGES.append(StageSpec("tokens", lambda c: True, _tokens))
-    if present("pipeline.stages.quality"):
-        FILTER_STAGES.append(StageSpec("quality", lambda c: c.quality.enabled, _quality))
-    if present("pipeline.stages.dedup"):
-        FILTER_STAGES.append(StageSpec("dedup", lambda c: c.dedup.enabled, _dedup))
-    if present("pipeline.stages.pii"):
-        FILTER_STAGES.append(StageSpec("pii", lambda c: c.pii.enabled, _pii))
+# Stages before the first measuring point ("input") only label documents; filter stages
+# after it remove documents. Modules are imported only when their stage is enabled.
+LABEL_STAGES: list[StageSpec] = [
+    StageSpec("langid", lambda c: c.langid.enabled, _langid),
+    StageSpec("tokens", lambda c: True, _tokens),
+]
+FILTER_STAGES: list[StageSpec] = [
+    StageSpec("quality", lambda c: c.quality.enabled, _quality),
+    StageSpec("dedup", lambda c: c.dedup.enabled, _dedup),
+    StageSpec("pii", lambda c: c.pii.enabled, _pii),
+]
 
 
 def _apply_stage(docs, spec: StageSpec, config: Config, dropped: list, stats: list):
@@ -340,7 +327,6 @@ class RunLayout:
 
 
 def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layout: RunLayout) -> None:
-    _register_stages()
     stats: list = []
     dropped: list = []
 
