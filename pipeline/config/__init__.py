@@ -52,11 +52,11 @@ class Config(StrictModel):
     seed: int = Field(1234, ge=0, lt=2**63, description="Seed of every random decision.")
     output: str | None = Field(None, description="Output directory; default out/<name>.")
     sources: list[SourceConfig] = Field(min_length=1, description="Input sources.")
-    langid: LangIdConfig = Field(default_factory=LangIdConfig)
-    quality: QualityConfig = Field(default_factory=QualityConfig)
-    dedup: DedupConfig = Field(default_factory=DedupConfig)
-    pii: PiiConfig = Field(default_factory=PiiConfig)
-    mixture: MixtureConfig = Field(default_factory=MixtureConfig)
+    langid: LangIdConfig = Field(default_factory=LangIdConfig, description="Language identification (fastText).")
+    quality: QualityConfig = Field(default_factory=QualityConfig, description="Quality filtering rules.")
+    dedup: DedupConfig = Field(default_factory=DedupConfig, description="Exact and MinHash near-duplicate removal.")
+    pii: PiiConfig = Field(default_factory=PiiConfig, description="PII scrubbing (presidio-analyzer).")
+    mixture: MixtureConfig = Field(default_factory=MixtureConfig, description="Budget, weights, sampling, shards.")
 
     @model_validator(mode="before")
     @classmethod

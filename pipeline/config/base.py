@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class StrictModel(BaseModel):
@@ -14,4 +14,4 @@ class StrictModel(BaseModel):
 class StageConfig(StrictModel):
     """A pipeline stage that can be switched off with ``enabled: false``."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="Run this stage; false switches it off.")
