@@ -51,8 +51,19 @@ def _error(message: str) -> None:
     print(f"mixture: error: {message}", file=sys.stderr)
 
 
+def _filesystem_options(beam_args: list[str]) -> None:
+    """s3:// and hdfs:// read their settings (--s3_*, --hdfs_*) from the pipeline options,
+    which the launcher needs before it lists inputs or checks the output."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    FileSystems.set_options(PipelineOptions(beam_args))
+
+
 def _cmd_validate(args) -> int:
     from pipeline.config import ConfigError, load_config
+
+    _filesystem_options([])
 
     try:
         config = load_config(args.config)
@@ -68,8 +79,15 @@ def _cmd_validate(args) -> int:
 
 
 def _check_resources(config) -> None:
-    """Models and other user-given files must be usable before any work starts."""
+    """The output location, models and other user-given files must be usable before any work starts."""
+    from apache_beam.io.filesystems import FileSystems
+
     from pipeline.config import ConfigError
+
+    try:
+        FileSystems.exists(FileSystems.join(config.output_dir, "manifest.json"))
+    except Exception as exc:  # noqa: BLE001 - e.g. gs:// without the gcp extra
+        raise ConfigError([f"output: cannot use '{config.output_dir}': {exc}"]) from None
 
     if config.langid.enabled:
         try:
@@ -92,6 +110,7 @@ def _cmd_run(args, beam_args: list[str]) -> int:
         logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
         if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
             beam_args = [*beam_args, "--default_sdk_harness_log_level=ERROR"]
+    _filesystem_options(beam_args)
     try:
         config = load_config(args.config, seed=args.seed, output=args.output)
         _check_resources(config)
@@ -168,6 +187,10 @@ def _cmd_report(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" not in argv:
+        # Beam logs import-time warnings (e.g. about optional GCP clients) at the root
+        # logger; users see our own messages instead
+        logging.getLogger().setLevel(logging.ERROR)
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
     if args.command != "run" and extra:

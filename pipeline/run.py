@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import apache_beam as beam
 from apache_beam import pvalue
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipeline import __version__
@@ -443,7 +444,7 @@ def accounting_from_stats(stats: dict[str, int]) -> dict[str, Any]:
 
 def prepare_output(output: str, overwrite: bool) -> RunLayout:
     layout = RunLayout(fs.normalize_path(output))
-    existing = fs.list_dir(layout.root) if fs.exists(layout.root) else []
+    existing = fs.list_dir(layout.root)  # [] when missing; object stores have no directory to test
     if existing:
         if not overwrite:
             raise FileExistsError(
@@ -461,9 +462,12 @@ def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool =
     from pipeline.io.manifest import build_manifest
 
     started = time.time()
+    options, runner = pipeline_options(beam_args or [])
+    # s3:// and hdfs:// need their options (--s3_*, --hdfs_*) on the launcher too, before
+    # beam.Pipeline() would set them: the output and the inputs are touched first.
+    FileSystems.set_options(options)
     layout = prepare_output(config.output_dir, overwrite)
     inputs = plan_input_files([s for s in config.sources if s.kind == "documents"], fs.expand_patterns)
-    options, runner = pipeline_options(beam_args or [])
     log(f"mixture run: {config.name} — {len(inputs)} input files, seed {config.seed}, output {layout.root}")
     p = beam.Pipeline(runner=runner, options=options)
     build_graph(p, config, inputs, layout)

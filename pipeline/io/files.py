@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystem import BeamIOError, CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 
@@ -63,12 +63,23 @@ def make_dirs(path: str) -> None:
 
 
 def list_dir(path: str) -> list[str]:
-    """Files directly or indirectly under ``path``."""
-    return expand_patterns([FileSystems.join(path, "**")]) if _is_remote(path) else sorted(
-        os.path.join(root, f) for root, _, names in os.walk(path) for f in names
-    )
+    """Files directly or indirectly under ``path``; [] if there is none."""
+    if not _is_remote(path):
+        return sorted(os.path.join(root, f) for root, _, names in os.walk(path) for f in names)
+    try:
+        return expand_patterns([FileSystems.join(path, "**")])
+    except BeamIOError:
+        if FileSystems.exists(path):
+            raise
+        return []  # a directory that does not exist, on a filesystem with directories (hdfs)
 
 
 def delete_tree(path: str) -> None:
-    if FileSystems.exists(path):
+    """Delete a file or a directory tree; on object stores, every object under the prefix
+    (where ``exists`` of a "directory" is False and deleting it would leave its files)."""
+    if FileSystems.exists(path):  # a file, or a real directory (local, hdfs): deleted whole
         FileSystems.delete([path])
+    elif _is_remote(path):
+        doomed = list_dir(path)
+        if doomed:
+            FileSystems.delete(doomed)
