@@ -132,12 +132,13 @@ def _cmd_run(args, beam_args: list[str]) -> int:
             raise
         _error(f"the pipeline failed: {_root_cause(exc)} (rerun with --debug for details)")
         return EXIT_FAILED
-    acct = summary.accounting
-    print(f"done in {summary.seconds:.1f}s: read {acct['read']:,} records, wrote {acct['written']:,} documents "
-          f"in {summary.manifest['shards']['count']} shards ({summary.manifest['shards']['tokens']:,} tokens), "
-          f"dropped {acct['dropped']:,}, rejected {acct['rejected']:,}")
-    if summary.top_languages:
-        print("top languages: " + ", ".join(f"{lang} {n:,}" for lang, n in summary.top_languages))
+    from pipeline.report.build import summary_lines
+
+    shards = summary.manifest["shards"]
+    print(f"done in {summary.seconds:.1f}s: {shards['documents']:,} documents, {shards['tokens']:,} tokens "
+          f"in {shards['count']} shards")
+    for line in summary_lines(summary.report):
+        print(line)
     print(f"output: {summary.output}")
     return EXIT_OK
 

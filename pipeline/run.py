@@ -384,7 +384,7 @@ class RunSummary:
     accounting: dict[str, Any]
     manifest: dict[str, Any]
     seconds: float
-    top_languages: list[tuple[str, int]] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 LOCAL_RUNNER_NAMES = ("DirectRunner", "FnApiRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
@@ -416,30 +416,10 @@ def pipeline_options(beam_args: list[str]) -> tuple[PipelineOptions, str]:
 
 
 def accounting_from_stats(stats: dict[str, int]) -> dict[str, Any]:
-    """read == written + dropped + rejected, from the stats of a finished run."""
-    read = sum(v for k, v in stats.items() if k.startswith("read/"))
-    rejected = sum(v for k, v in stats.items() if k.startswith("rejected/"))
-    written = sum(v for k, v in stats.items() if k.startswith("point/final/") and k.endswith("/docs"))
-    dropped_by_reason: dict[str, int] = {}
-    for key, value in stats.items():
-        if key.startswith("dropped/") and key.endswith("/docs"):
-            reason = key.split("/")[1]
-            dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + value
-    dropped = sum(dropped_by_reason.values())
-    rejected_by_reason: dict[str, int] = {}
-    for key, value in stats.items():
-        if key.startswith("rejected/"):
-            reason = key.split("/", 2)[2]
-            rejected_by_reason[reason] = rejected_by_reason.get(reason, 0) + value
-    return {
-        "read": read,
-        "written": written,
-        "dropped": dropped,
-        "rejected": rejected,
-        "dropped_by_reason": dict(sorted(dropped_by_reason.items())),
-        "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
-        "balanced": read == written + dropped + rejected,
-    }
+    """read == selected + dropped + rejected and written == selected + extra copies."""
+    from pipeline.report.figures import accounting
+
+    return accounting(stats)
 
 
 def prepare_output(output: str, overwrite: bool) -> RunLayout:
@@ -471,34 +451,30 @@ def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool =
     log(f"mixture run: {config.name} — {len(inputs)} input files, seed {config.seed}, output {layout.root}")
     p = beam.Pipeline(runner=runner, options=options)
     build_graph(p, config, inputs, layout)
+    from pipeline.report.console import watch_progress
+
     result = p.run()
-    result.wait_until_finish()
+    counters = watch_progress(result, log)  # a live line where the runner reports counters
 
     stats = json.loads(fs.read_bytes(layout.stats_file))
     entries = json.loads(fs.read_bytes(layout.shards_file))
     accounting = accounting_from_stats(stats)
     if not accounting["balanced"]:
-        raise AccountingError(
-            f"records do not balance: read {accounting['read']} != written {accounting['written']} "
-            f"+ dropped {accounting['dropped']} + rejected {accounting['rejected']}"
-        )
+        from pipeline.report.figures import accounting_line
+
+        raise AccountingError(f"records do not balance: {accounting_line(accounting)}")
     shard_docs = sum(e["documents"] for e in entries)
     if shard_docs != accounting["written"]:
         raise AccountingError(f"shards hold {shard_docs} documents but {accounting['written']} were counted")
     manifest = build_manifest(config, entries, accounting)
     fs.write_bytes(layout.path("manifest.json"),
                    json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    from pipeline.report.build import write_report
+    from pipeline.report.build import write_report, write_runtime
 
-    write_report(layout.root, config, stats, accounting, manifest)
+    report = write_report(layout.root, config, stats, accounting, manifest)
     elapsed = time.time() - started
-    languages: dict[str, int] = {}
-    for key, value in stats.items():
-        parts = key.split("/")
-        if parts[:2] == ["point", "final"] and parts[-1] == "docs":
-            languages[parts[3]] = languages.get(parts[3], 0) + value
-    top = sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
-    return RunSummary(layout.root, accounting, manifest, elapsed, top)
+    write_runtime(layout.root, elapsed, counters)
+    return RunSummary(layout.root, accounting, manifest, elapsed, report)
 
 
 def versions() -> dict[str, str]:

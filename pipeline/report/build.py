@@ -1,4 +1,12 @@
-"""Writes OUTPUT/report/: report.json (every figure), languages.csv and report.md."""
+"""Writes OUTPUT/report/: report.json (every figure), languages.csv, report.md and report.html.
+
+``report.json`` is the single source of the human-readable files: :func:`rerender`
+(``mixture report OUTPUT_DIR``) rebuilds csv/md/html from it alone, byte for byte.
+It holds no wall-clock figures, so two runs of the same config, seed and input give
+identical files; the run time goes to ``report/runtime.json`` (see
+:func:`write_runtime`), which is not rendered. The structure is documented in
+docs/report.md.
+"""
 
 from __future__ import annotations
 
@@ -7,113 +15,184 @@ import io
 import json
 from typing import Any
 
-from pipeline.config import Config
 from pipeline.io import files as fs
-from pipeline.report.figures import POINTS, funnel, language_table, source_table, stage_figures
+from pipeline.report.figures import (
+    POINTS,
+    accounting,
+    dedup_figures,
+    funnel,
+    funnel_by_language,
+    funnel_steps,
+    language_table,
+    mixture_figures,
+    pii_figures,
+    point_sources,
+    source_table,
+    stage_figures,
+)
+from pipeline.report.tables import TOP_LANGUAGES, language_name, top_languages
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+REPORT_DIR = "report"
+RENDERED = ("languages.csv", "report.md", "report.html")
+RUNTIME_FILE = "runtime.json"
 
 
-def build_report(config: Config, stats: dict[str, int], accounting: dict[str, Any],
-                 manifest: dict[str, Any]) -> dict[str, Any]:
-    document_sources = {s.name for s in config.sources if s.kind == "documents"}
+def _sources_of(config: Any, stats: dict[str, Any]) -> list[dict[str, str]]:
+    if config is not None:
+        return [{"name": s.name, "kind": s.kind} for s in config.sources]
+    return [{"name": name, "kind": "documents"} for name in point_sources(stats)]
+
+
+def build_report(config: Any, stats: dict[str, Any], run_accounting: dict[str, Any] | None = None,
+                 manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every figure of a run as one JSON-ready dict (pure: no I/O, no clock).
+
+    ``config`` may be None (sources are then taken from the stats, all as documents);
+    ``run_accounting`` is the launcher's own balance check, kept for comparison.
+    """
+    manifest = manifest or {}
+    stats = {k: stats[k] for k in sorted(stats)}
+    sources = _sources_of(config, stats)
+    document_sources = {s["name"] for s in sources if s["kind"] == "documents"}
+    languages = {point: language_table(stats, point) for point in POINTS}
+    document_languages = {point: language_table(stats, point, document_sources) for point in POINTS}
+    by_source = {point: {name: language_table(stats, point, {name}) for name in point_sources(stats)
+                         if any(k.startswith(f"point/{point}/{name}/") for k in stats)}
+                 for point in POINTS}
+    codes = {r["lang"] for rows in languages.values() for r in rows}
+    for reason in funnel(stats):
+        codes.update(reason["by_lang"])
+    names = {code: language_name(code) for code in sorted(codes)}
+    acct = accounting(stats)
+    if run_accounting is not None:
+        acct["launcher"] = {k: run_accounting[k] for k in ("read", "written", "dropped", "rejected")
+                            if k in run_accounting}
+    shards = manifest.get("shards", {})
     return {
         "report_version": REPORT_VERSION,
-        "name": config.name,
-        "seed": config.seed,
-        "config_sha256": manifest["config_sha256"],
-        "versions": manifest["versions"],
-        "accounting": accounting,
-        "languages": {point: language_table(stats, point) for point in POINTS},
-        "web_languages": {point: language_table(stats, point, document_sources) for point in POINTS},
+        "name": config.name if config is not None else manifest.get("name", ""),
+        "seed": config.seed if config is not None else manifest.get("seed"),
+        "config_sha256": manifest.get("config_sha256", config.sha256() if config is not None else ""),
+        "versions": manifest.get("versions", {}),
+        "sources_config": sources,
+        "accounting": acct,
+        "language_names": names,
+        "languages": languages,
+        "document_languages": document_languages,
+        "languages_by_source": by_source,
         "sources": {point: source_table(stats, point) for point in POINTS},
-        "funnel": funnel(stats),
+        "top_languages": {
+            "documents_filtered": top_languages(document_languages["filtered"], TOP_LANGUAGES, names),
+            "final": top_languages(languages["final"], TOP_LANGUAGES, names),
+        },
+        "funnel": {"steps": funnel_steps(stats), "reasons": funnel(stats), "by_language": funnel_by_language(stats)},
+        "dedup": dedup_figures(stats),
+        "pii": pii_figures(stats),
+        "mixture": mixture_figures(stats),
         "stages": stage_figures(stats),
-        "shards": manifest["shards"],
+        "shards": {k: shards[k] for k in ("format", "count", "documents", "tokens", "files") if k in shards},
         "stats": stats,
     }
 
 
+# ---------------------------------------------------------------------------- renderings
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """report.json text. Keys keep their (deterministic) build order: tables are ordered by share."""
+    return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = ("point", "rank", "lang", "name", "docs", "docs_pct", "tokens", "tokens_pct", "chars", "chars_pct",
+               "bytes", "bytes_pct")
+
+
 def languages_csv(report: dict[str, Any]) -> str:
+    """Every language at every point (all sources), ranked by share; percentages with 4 decimals."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["point", "lang", "docs", "docs_pct", "tokens", "tokens_pct", "chars", "chars_pct",
-                     "bytes", "bytes_pct"])
+    writer.writerow(CSV_COLUMNS)
+    names = report.get("language_names", {})
     for point in POINTS:
-        for row in report["languages"][point]:
-            writer.writerow([point, row["lang"], row["docs"], f"{row['docs_pct']:.4f}", row["tokens"],
-                             f"{row['tokens_pct']:.4f}", row["chars"], f"{row['chars_pct']:.4f}",
-                             row["bytes"], f"{row['bytes_pct']:.4f}"])
+        for rank, row in enumerate(report["languages"].get(point, []), 1):
+            writer.writerow([point, rank, row["lang"], names.get(row["lang"], row["lang"]),
+                             row["docs"], f"{row['docs_pct']:.4f}", row["tokens"], f"{row['tokens_pct']:.4f}",
+                             row["chars"], f"{row['chars_pct']:.4f}", row["bytes"], f"{row['bytes_pct']:.4f}"])
     return out.getvalue()
 
 
-def _language_name(code: str) -> str:
-    try:
-        from pipeline.text.langcodes import language_name
+def render_files(report: dict[str, Any]) -> dict[str, bytes]:
+    """File name -> bytes of every rendering of ``report`` (deterministic)."""
+    from pipeline.report.html import report_html
+    from pipeline.report.markdown import report_markdown
 
-        return language_name(code)
-    except ImportError:
-        return code
-
-
-def _table_md(rows: list[dict[str, Any]], top: int = 50) -> list[str]:
-    lines = ["| # | language | code | documents | tokens | % tokens | % documents |",
-             "|---:|---|---|---:|---:|---:|---:|"]
-    for i, row in enumerate(rows[:top], 1):
-        lines.append(f"| {i} | {_language_name(row['lang'])} | {row['lang']} | {row['docs']:,} | "
-                     f"{row['tokens']:,} | {row['tokens_pct']:.2f} | {row['docs_pct']:.2f} |")
-    rest = rows[top:]
-    if rest:
-        lines.append(f"| | others ({len(rest)}) | | {sum(r['docs'] for r in rest):,} | "
-                     f"{sum(r['tokens'] for r in rest):,} | {sum(r['tokens_pct'] for r in rest):.2f} | "
-                     f"{sum(r['docs_pct'] for r in rest):.2f} |")
-    return lines
+    return {
+        "languages.csv": languages_csv(report).encode("utf-8"),
+        "report.md": report_markdown(report).encode("utf-8"),
+        "report.html": report_html(report).encode("utf-8"),
+    }
 
 
-def report_markdown(report: dict[str, Any]) -> str:
-    acct = report["accounting"]
-    lines = [f"# Mixture report: {report['name']}", "",
-             f"Seed {report['seed']}, config sha256 `{report['config_sha256'][:16]}…`.", "",
-             "## Accounting", "",
-             f"read {acct['read']:,} = written {acct['written']:,} + dropped {acct['dropped']:,} "
-             f"+ rejected {acct['rejected']:,} — {'balanced' if acct['balanced'] else 'NOT BALANCED'}", ""]
-    lines += ["## Top languages of the document sources (after filtering)", ""]
-    lines += _table_md(report["web_languages"]["filtered"]) + [""]
-    lines += ["## Languages of the final mixture", ""]
-    lines += _table_md(report["languages"]["final"]) + [""]
-    lines += ["## Filtering funnel", "", "| stage | reason | documents |", "|---|---|---:|"]
-    for row in report["funnel"]:
-        lines.append(f"| {row['stage']} | {row['reason']} | {row['docs']:,} |")
-    lines += ["", "## Rejected input records", "", "| reason | records |", "|---|---:|"]
-    for reason, n in acct["rejected_by_reason"].items():
-        lines.append(f"| {reason} | {n:,} |")
-    lines += ["", "## Shards", "", f"{report['shards']['count']} files, {report['shards']['documents']:,} documents, "
-              f"{report['shards']['tokens']:,} tokens ({report['shards']['format']}).", ""]
-    return "\n".join(lines)
+def render_report(root: str, report: dict[str, Any], *, write_json: bool = True) -> list[str]:
+    """(Re)writes OUTPUT/report/ from a report dict; returns the paths written."""
+    directory = fs.join(root, REPORT_DIR)
+    fs.make_dirs(directory)
+    text = report_json(report)
+    # render what report.json holds, so that `mixture report` gives the very same bytes
+    report = json.loads(text)
+    written = []
+    if write_json:
+        path = fs.join(directory, "report.json")
+        fs.write_bytes(path, text.encode("utf-8"))
+        written.append(path)
+    for name, data in render_files(report).items():
+        path = fs.join(directory, name)
+        fs.write_bytes(path, data)
+        written.append(path)
+    return written
 
 
-def write_report(root: str, config: Config, stats: dict[str, int], accounting: dict[str, Any],
+def write_report(root: str, config: Any, stats: dict[str, Any], accounting: dict[str, Any],
                  manifest: dict[str, Any]) -> dict[str, Any]:
+    """Builds the report of a finished run and writes every file of OUTPUT/report/."""
     report = build_report(config, stats, accounting, manifest)
     render_report(root, report)
     return report
 
 
-def render_report(root: str, report: dict[str, Any]) -> None:
-    """(Re)writes every file of OUTPUT/report/ from a report dict."""
-    directory = fs.join(root, "report")
-    fs.make_dirs(directory)
-    fs.write_bytes(fs.join(directory, "report.json"),
-                   json.dumps(report, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    fs.write_bytes(fs.join(directory, "languages.csv"), languages_csv(report).encode("utf-8"))
-    fs.write_bytes(fs.join(directory, "report.md"), report_markdown(report).encode("utf-8"))
+def load_report(root: str) -> dict[str, Any]:
+    path = fs.join(root, REPORT_DIR, "report.json")
+    if not fs.exists(path):
+        raise FileNotFoundError(f"{path}: not found (is '{root}' the output of a finished run?)")
+    try:
+        report = json.loads(fs.read_bytes(path))
+    except ValueError as exc:
+        raise FileNotFoundError(f"{path}: not a valid report ({exc})") from None
+    if not isinstance(report, dict) or report.get("report_version") != REPORT_VERSION:
+        found = report.get("report_version") if isinstance(report, dict) else None
+        raise FileNotFoundError(f"{path}: report version {found!r}, this build renders version {REPORT_VERSION}")
+    return report
 
 
 def rerender(root: str) -> list[str]:
-    """Re-renders report/*.md|csv from report/report.json of a finished run."""
-    path = fs.join(root, "report", "report.json")
-    if not fs.exists(path):
-        raise FileNotFoundError(f"{path}: not found (is '{root}' the output of a finished run?)")
-    report = json.loads(fs.read_bytes(path))
-    render_report(root, report)
-    return [fs.join(root, "report", name) for name in ("report.json", "languages.csv", "report.md")]
+    """Re-renders report/languages.csv, report.md and report.html from report/report.json."""
+    report = load_report(root)
+    return render_report(root, report, write_json=False)
+
+
+def write_runtime(root: str, seconds: float, counters: dict[str, int] | None = None) -> str:
+    """report/runtime.json: wall-clock time and Beam counters of the run (differs between runs)."""
+    path = fs.join(root, REPORT_DIR, RUNTIME_FILE)
+    body = {"note": "wall-clock figures: not reproducible, not part of report.json",
+            "seconds": round(float(seconds), 3), "counters": dict(sorted((counters or {}).items()))}
+    fs.make_dirs(fs.join(root, REPORT_DIR))
+    fs.write_bytes(path, (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    return path
+
+
+def summary_lines(report: dict[str, Any], top: int = 5) -> list[str]:
+    """The final console summary: the largest languages of the mixture and the accounting line."""
+    from pipeline.report.console import summary_lines as lines
+
+    return lines(report, top)
