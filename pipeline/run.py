@@ -152,12 +152,14 @@ FILTER_STAGES: list[StageSpec] = [
 ]
 
 
-def _apply_stage(docs, spec: StageSpec, config: Config, dropped: list, stats: list):
+def _apply_stage(docs, spec: StageSpec, config: Config, dropped: list, stats: list, examples: list):
     result = docs | f"Stage[{spec.name}]" >> spec.build(config)
     if "dropped" in result:
         dropped.append(result["dropped"])
     if "stats" in result:
         stats.append(result["stats"])
+    if "examples" in result:
+        examples.append(result["examples"])
     return result["kept"]
 
 
@@ -286,6 +288,22 @@ def _write_json(path: str):
     return write
 
 
+def _write_examples(path: str):
+    """Dropped examples (reason, id, text) as sorted JSONL; PII replaced by placeholders,
+    since they are taken before the PII stage."""
+
+    def write(items: list) -> str:
+        from pipeline.io.snippets import scrub_snippet
+
+        lines = [json.dumps({"reason": reason, "id": doc_id, "text": scrub_snippet(text)},
+                            ensure_ascii=False, sort_keys=True) + "\n"
+                 for reason, doc_id, text in sorted(items)]
+        fs.write_bytes(path, "".join(lines).encode("utf-8"))
+        return path
+
+    return write
+
+
 def _sorted_stats(items: list) -> dict:
     return {k: v for k, v in sorted(items)}
 
@@ -330,6 +348,7 @@ class RunLayout:
 def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layout: RunLayout) -> None:
     stats: list = []
     dropped: list = []
+    examples: list = []
 
     read = p | "Read" >> ReadSources(config, inputs)
     docs, rejected = read["docs"], read["rejected"]
@@ -343,12 +362,12 @@ def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layou
 
     for spec in LABEL_STAGES:
         if spec.enabled(config):
-            docs = _apply_stage(docs, spec, config, dropped, stats)
+            docs = _apply_stage(docs, spec, config, dropped, stats, examples)
     stats.append(docs | "MeasureInput" >> beam.FlatMap(point_stats("input")))
 
     for spec in FILTER_STAGES:
         if spec.enabled(config):
-            docs = _apply_stage(docs, spec, config, dropped, stats)
+            docs = _apply_stage(docs, spec, config, dropped, stats, examples)
     stats.append(docs | "MeasureFiltered" >> beam.FlatMap(point_stats("filtered")))
 
     final = docs
@@ -365,6 +384,13 @@ def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layou
         | "WriteShardList" >> beam.Map(_write_json(layout.shards_file))
     )
     _ = rejected | "Rejected" >> WriteRejected(config, layout.rejected)
+    if examples:
+        _ = (
+            examples
+            | "AllExamples" >> beam.Flatten()
+            | "CollectExamples" >> beam.combiners.ToList()
+            | "WriteExamples" >> beam.Map(_write_examples(layout.path("dropped", "examples.jsonl")))
+        )
     _ = (
         stats
         | "AllStats" >> beam.Flatten()
@@ -432,7 +458,7 @@ def prepare_output(output: str, overwrite: bool) -> RunLayout:
             )
         for sub in ("shards", "rejected", "report", "dropped", WORK_DIR, "manifest.json", "canaries"):
             fs.delete_tree(layout.path(sub))
-    for sub in ("", "shards", "rejected", WORK_DIR):
+    for sub in ("", "shards", "rejected", "dropped", WORK_DIR):
         fs.make_dirs(layout.path(sub) if sub else layout.root)
     return layout
 

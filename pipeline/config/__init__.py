@@ -86,7 +86,11 @@ class Config(StrictModel):
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
 
     def sha256(self) -> str:
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+        """Identifies the recipe: every setting except where the output is written."""
+        recipe = self.model_dump(mode="json")
+        recipe.pop("output", None)
+        text = json.dumps(recipe, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class ConfigError(Exception):
