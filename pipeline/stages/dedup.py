@@ -1,0 +1,558 @@
+"""Deduplication stage: exact, then MinHash LSH near-duplicates, as a Beam composite.
+
+Data flow (every arrow that crosses a box is one shuffle; nothing is gathered on one
+worker except the optional audit file and the handful of per-round counts)::
+
+    docs ─► exact key ─► GroupByKey ─► keep min(keep key) ──────────────► kept′ / dropped(dedup:exact)
+    kept′ ─► shingles, MinHash, band keys ─► GroupByKey(band) ─► star edges member→bucket min
+          ─► Distinct ─► [verify: join signatures of both ends, estimated Jaccard ≥ t]
+          ─► max_rounds × (large-star GBK, small-star GBK)   (Kiveris et al. 2014)
+          ─► (node → component min) ─► CoGroupByKey with the docs ─► kept / dropped(dedup:near)
+
+The pure logic lives in :mod:`pipeline.stages.dedup_core`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
+
+from pipeline.records import Doc, Dropped
+from pipeline.stages.base import DROPPED, STATS, count
+from pipeline.stages.dedup_core import (
+    DedupSettings,
+    NearFeaturizer,
+    NearSettings,
+    exact_key,
+    estimated_jaccard,
+    keep_key,
+    large_star,
+    node_id,
+    resolve_settings,
+    size_bin,
+    small_star,
+    star_edges,
+    star_map_large,
+    star_map_small,
+    summarize_bucket,
+)
+
+STAGE = "dedup"
+CLUSTER_SIZE_KEY = "dedup_cluster_size"
+DUPLICATE_OF_KEY = "dedup_duplicate_of"
+
+_BANDS = "bands"
+_SIGS = "sigs"
+_WEIGHTS = "weights"
+_CLUSTERS = "clusters"
+_CHANGED = "changed"
+
+
+def _cluster_stats(kind: str, size: int) -> list[tuple[str, int]]:
+    return [
+        ("dedup/clusters", 1),
+        (f"dedup/{kind}/clusters", 1),
+        (f"dedup/cluster_size/{size}", 1),
+        (f"dedup/{kind}/cluster_size/{size}", 1),
+    ]
+
+
+def _top_key(item: tuple) -> tuple:
+    """Order of (size, representative id): larger size first, then smaller id (a total order)."""
+    size, rep = item
+    return (size, tuple(-ord(ch) for ch in rep) + (1,))
+
+
+class _GlobalStatsBuffer:
+    """Sums stats within a bundle and emits them from finish_bundle (fewer elements)."""
+
+    def __init__(self):
+        self.totals: dict[str, int] = {}
+
+    def add(self, key: str, amount: int = 1) -> None:
+        self.totals[key] = self.totals.get(key, 0) + amount
+
+    def flush(self):
+        for key in sorted(self.totals):
+            yield pvalue.TaggedOutput(
+                STATS, WindowedValue((key, self.totals[key]), MIN_TIMESTAMP, [GlobalWindow()])
+            )
+        self.totals = {}
+
+
+# --------------------------------------------------------------------------- exact
+
+
+class _ExactKeyFn(beam.DoFn):
+    def __init__(self, strip_punctuation: bool):
+        self._strip = strip_punctuation
+
+    def process(self, doc: Doc):
+        yield exact_key(doc.text, self._strip), doc
+
+
+class _ExactPickFn(beam.DoFn):
+    """One exact-duplicate group: keep the minimum keep key, drop the others."""
+
+    def __init__(self, settings: DedupSettings):
+        self._s = settings
+
+    def setup(self):
+        self._kept = count(STAGE, "exact_kept")
+        self._dropped = count(STAGE, "exact_dropped")
+
+    def process(self, element):
+        _, group = element
+        s = self._s
+        rep_key, size = None, 0
+        for d in group:  # pass 1: representative and size (the group is streamed, not held)
+            k = keep_key(s.exact_keep, d.id, len(d.text))
+            if rep_key is None or k < rep_key:
+                rep_key = k
+            size += 1
+        rep_done = False
+        members = []
+        for d in group:  # pass 2
+            if not rep_done and keep_key(s.exact_keep, d.id, len(d.text)) == rep_key:
+                rep_done = True
+                self._kept.inc()
+                yield d.with_metadata(**{CLUSTER_SIZE_KEY: size}) if s.keep_cluster_size else d
+            else:
+                self._dropped.inc()
+                yield pvalue.TaggedOutput(
+                    DROPPED, Dropped(d.with_metadata(**{DUPLICATE_OF_KEY: node_id(rep_key)}), "dedup:exact")
+                )
+                yield pvalue.TaggedOutput(STATS, (f"dedup/exact/removed/{d.lang}", 1))
+            if s.write_clusters and size > 1:
+                members.append(d.id)
+        if size > 1:
+            for stat in _cluster_stats("exact", size):
+                yield pvalue.TaggedOutput(STATS, stat)
+            yield pvalue.TaggedOutput(_CLUSTERS, ("exact", node_id(rep_key), size, sorted(members)))
+
+
+# --------------------------------------------------------------------------- near: features and candidates
+
+
+class _FeaturizeFn(beam.DoFn):
+    """Shingles → MinHash signature → band keys; the MinHasher is built in setup, never pickled."""
+
+    def __init__(self, near: NearSettings, keep_cluster_size: bool):
+        self._near = near
+        self._weights = keep_cluster_size
+        self._featurizer = None
+
+    def setup(self):
+        self._featurizer = NearFeaturizer(self._near)
+        self._signed = count(STAGE, "signatures")
+
+    def start_bundle(self):
+        self._stats = _GlobalStatsBuffer()
+
+    def process(self, doc: Doc):
+        f = self._featurizer.features(doc.id, doc.text, doc.lang, doc.script)
+        yield f.node, doc
+        if f.short:
+            self._stats.add(f"dedup/near/short_docs/{doc.lang}")
+        if f.signature is None:
+            self._stats.add(f"dedup/near/no_shingles/{doc.lang}")
+            return
+        self._signed.inc()
+        self._stats.add("dedup/near/signatures")
+        self._stats.add(f"dedup/near/shingle_unit/{f.spec.unit}")
+        for key in f.bands:
+            yield pvalue.TaggedOutput(_BANDS, (key, f.node))
+        if self._near.verify:
+            yield pvalue.TaggedOutput(_SIGS, (f.node, f.signature))
+        if self._weights:
+            weight = int(doc.metadata.get(CLUSTER_SIZE_KEY, 1))
+            if weight != 1:
+                yield pvalue.TaggedOutput(_WEIGHTS, (f.node, weight))
+
+    def finish_bundle(self):
+        yield from self._stats.flush()
+
+
+class _BucketEdgesFn(beam.DoFn):
+    """Star edges of one LSH bucket: every member → the bucket's minimum; never all pairs."""
+
+    def __init__(self, max_bucket_size: int):
+        self._max = max_bucket_size
+
+    def setup(self):
+        self._capped = count(STAGE, "capped_buckets")
+
+    def start_bundle(self):
+        self._stats = _GlobalStatsBuffer()
+
+    def process(self, element):
+        _, members = element
+        bucket = summarize_bucket(members, self._max)
+        self._stats.add(f"dedup/near/bucket_size/{size_bin(bucket.size)}")
+        if bucket.size < 2:
+            return
+        if bucket.capped:
+            self._capped.inc()
+            self._stats.add("dedup/near/capped_buckets")
+            self._stats.add("dedup/near/capped_members", bucket.size - self._max)
+        yield from star_edges(members, bucket)
+
+    def finish_bundle(self):
+        yield from self._stats.flush()
+
+
+class _AttachSignatureFn(beam.DoFn):
+    """Join step 1 (key = edge's larger end a): send (a, sig_a) to the other end b."""
+
+    def process(self, element):
+        _, grouped = element
+        sigs = list(grouped["sig"])
+        if not sigs:
+            return
+        sig = sigs[0]
+        for b in grouped["edge_to"]:
+            yield b, (element[0], sig)
+
+
+class _VerifyFn(beam.DoFn):
+    """Join step 2 (key = edge's smaller end b): keep (a, b) if estimated Jaccard ≥ threshold."""
+
+    def __init__(self, threshold: float):
+        self._t = threshold
+
+    def start_bundle(self):
+        self._stats = _GlobalStatsBuffer()
+
+    def process(self, element):
+        b, grouped = element
+        sigs = list(grouped["sig"])
+        if not sigs:
+            return
+        sig_b = sigs[0]
+        for a, sig_a in grouped["from"]:
+            if estimated_jaccard(sig_a, sig_b) >= self._t:
+                self._stats.add("dedup/near/verified_pairs")
+                yield a, b
+            else:
+                self._stats.add("dedup/near/rejected_pairs")
+
+    def finish_bundle(self):
+        yield from self._stats.flush()
+
+
+# --------------------------------------------------------------------------- connected components
+
+
+class _LargeStarFn(beam.DoFn):
+    def process(self, element):
+        u, neighbors = element
+        m, edges = large_star(u, neighbors)
+        emitted = 0
+        for e in edges:
+            emitted += 1
+            yield e
+        if m != u and emitted:
+            yield pvalue.TaggedOutput(_CHANGED, 1)
+
+
+class _SmallStarFn(beam.DoFn):
+    def process(self, element):
+        u, smaller = element
+        _, edges = small_star(u, smaller)
+        emitted = 0
+        for e in edges:
+            emitted += 1
+            yield e
+        if emitted > 1:
+            yield pvalue.TaggedOutput(_CHANGED, 1)
+
+
+class _CheckConvergedFn(beam.DoFn):
+    """Fails the run with a clear message if the last round still changed the graph."""
+
+    def __init__(self, max_rounds: int):
+        self._max_rounds = max_rounds
+
+    def process(self, per_round: list):
+        changes = dict(per_round)
+        for i in range(1, self._max_rounds + 1):
+            yield f"dedup/cc/changes/{i}", changes.get(i, 0)
+        if changes.get(self._max_rounds, 0):
+            raise RuntimeError(
+                f"dedup: the connected components did not converge in dedup.max_rounds={self._max_rounds} "
+                f"large-star/small-star rounds ({changes[self._max_rounds]} nodes still changing in the last "
+                f"round); raise dedup.max_rounds in the config and rerun"
+            )
+        used = next((i for i in range(1, self._max_rounds + 1) if changes.get(i, 0) == 0), self._max_rounds)
+        yield "dedup/cc/rounds_used", used
+
+
+class ConnectedComponents(beam.PTransform):
+    """Edges (a, b) of node tuples → (node, component minimum) for every non-minimum node.
+
+    Unrolled alternating large-star / small-star rounds, each one GroupByKey over the edges
+    only; memory per worker is bounded by one node's neighbour stream (streamed twice, never
+    held). A side output ``"stats"`` carries per-round change counts and the rounds used;
+    the run fails if the last round still changed something.
+    """
+
+    def __init__(self, max_rounds: int):
+        super().__init__()
+        self._max_rounds = max_rounds
+
+    def expand(self, edges):
+        current = edges | "Orient" >> beam.Map(star_map_small)
+        per_round = []
+        for i in range(1, self._max_rounds + 1):
+            ls = (
+                current
+                | f"Round{i}/LargeStarMap" >> beam.FlatMap(star_map_large)
+                | f"Round{i}/LargeStarGroup" >> beam.GroupByKey()
+                | f"Round{i}/LargeStar" >> beam.ParDo(_LargeStarFn()).with_outputs(_CHANGED, main="edges")
+            )
+            ss = (
+                ls.edges
+                | f"Round{i}/SmallStarMap" >> beam.Map(star_map_small)
+                | f"Round{i}/SmallStarGroup" >> beam.GroupByKey()
+                | f"Round{i}/SmallStar" >> beam.ParDo(_SmallStarFn()).with_outputs(_CHANGED, main="edges")
+            )
+            per_round.append(
+                (ls[_CHANGED], ss[_CHANGED])
+                | f"Round{i}/Changes" >> beam.Flatten()
+                | f"Round{i}/CountChanges" >> beam.CombineGlobally(sum)
+                | f"Round{i}/Tag" >> beam.Map(lambda n, i=i: (i, n))
+            )
+            current = ss.edges
+        stats = (
+            per_round
+            | "AllRounds" >> beam.Flatten()
+            | "CollectRounds" >> beam.combiners.ToList()
+            | "CheckConverged" >> beam.ParDo(_CheckConvergedFn(self._max_rounds))
+        )
+        labels = current | "DistinctLabels" >> beam.Distinct()
+        return {"labels": labels, "stats": stats}
+
+
+# --------------------------------------------------------------------------- near: final decision
+
+
+class _NearDecideFn(beam.DoFn):
+    def __init__(self, keep_cluster_size: bool):
+        self._keep_size = keep_cluster_size
+
+    def setup(self):
+        self._kept = count(STAGE, "near_kept")
+        self._dropped = count(STAGE, "near_dropped")
+
+    def process(self, element):
+        _, grouped = element
+        roots = list(grouped["root"])
+        member_weight = sum(grouped["member_weight"])
+        for doc in grouped["doc"]:
+            if roots:
+                self._dropped.inc()
+                yield pvalue.TaggedOutput(
+                    DROPPED, Dropped(doc.with_metadata(**{DUPLICATE_OF_KEY: node_id(roots[0])}), "dedup:near")
+                )
+                yield pvalue.TaggedOutput(STATS, (f"dedup/near/removed/{doc.lang}", 1))
+            else:
+                self._kept.inc()
+                if self._keep_size:
+                    own = int(doc.metadata.get(CLUSTER_SIZE_KEY, 1))
+                    doc = doc.with_metadata(**{CLUSTER_SIZE_KEY: own + member_weight})
+                yield doc
+
+
+class _WriteClustersFn(beam.DoFn):
+    """Writes the sorted audit lines to one file (deterministic bytes)."""
+
+    def __init__(self, path: str):
+        self._path = path
+
+    def process(self, lines: list):
+        with FileSystems.create(self._path) as fh:
+            for line in sorted(lines):
+                fh.write(line.encode("utf-8") + b"\n")
+        yield self._path
+
+
+def _member_weight(element):
+    """(node, {root: [...], weight: [...]}) → (root, weight of node) for every labelled node."""
+    _, grouped = element
+    roots = list(grouped["root"])
+    if roots:
+        weights = list(grouped["weight"])
+        yield roots[0], (weights[0] if weights else 1)
+
+
+class _NearDedup(beam.PTransform):
+    def __init__(self, settings: DedupSettings):
+        super().__init__()
+        self._s = settings
+
+    def expand(self, docs):
+        s, near = self._s, self._s.near
+        feats = docs | "Featurize" >> beam.ParDo(_FeaturizeFn(near, s.keep_cluster_size)).with_outputs(
+            _BANDS, _SIGS, _WEIGHTS, STATS, main="keyed"
+        )
+        buckets = (
+            feats[_BANDS]
+            | "GroupBands" >> beam.GroupByKey()
+            | "StarEdges" >> beam.ParDo(_BucketEdgesFn(near.max_bucket_size)).with_outputs(STATS, main="edges")
+        )
+        candidates = buckets.edges | "DistinctCandidates" >> beam.Distinct()
+        stats = [feats[STATS], buckets[STATS]]
+        stats.append(candidates | "CountCandidates" >> beam.Map(lambda _: ("dedup/near/candidate_pairs", 1)))
+        stats.append(
+            docs.pipeline
+            | "LshParams" >> beam.Create([("dedup/near/bands", near.bands), ("dedup/near/rows", near.rows)])
+        )
+        if near.verify:
+            sent = (
+                {"edge_to": candidates, "sig": feats[_SIGS]}
+                | "JoinSigA" >> beam.CoGroupByKey()
+                | "AttachSigA" >> beam.ParDo(_AttachSignatureFn())
+            )
+            verified = (
+                {"from": sent, "sig": feats[_SIGS]}
+                | "JoinSigB" >> beam.CoGroupByKey()
+                | "Verify" >> beam.ParDo(_VerifyFn(near.verify_threshold)).with_outputs(STATS, main="edges")
+            )
+            edges = verified.edges
+            stats.append(verified[STATS])
+        else:
+            edges = candidates
+        cc = edges | "Components" >> ConnectedComponents(s.max_rounds)
+        labels = cc["labels"]
+        stats.append(cc["stats"])
+
+        member_counts = (
+            labels
+            | "ToRoot" >> beam.Map(lambda kv: (kv[1], 1))
+            | "CountMembers" >> beam.CombinePerKey(sum)
+        )
+        stats.append(
+            member_counts
+            | "NearClusterStats" >> beam.FlatMap(lambda kv: _cluster_stats("near", kv[1] + 1))
+        )
+        if s.keep_cluster_size:
+            member_weight = (
+                {"root": labels, "weight": feats[_WEIGHTS]}
+                | "JoinWeights" >> beam.CoGroupByKey()
+                | "MemberWeight" >> beam.FlatMap(_member_weight)
+                | "SumWeights" >> beam.CombinePerKey(sum)
+            )
+        else:
+            member_weight = docs.pipeline | "NoWeights" >> beam.Create([])
+        decided = (
+            {"doc": feats.keyed, "root": labels, "member_weight": member_weight}
+            | "JoinDocs" >> beam.CoGroupByKey()
+            | "Decide" >> beam.ParDo(_NearDecideFn(s.keep_cluster_size)).with_outputs(DROPPED, STATS, main="kept")
+        )
+        stats.append(decided[STATS])
+        sizes = member_counts | "NearSizes" >> beam.Map(lambda kv: ("near", node_id(kv[0]), kv[1] + 1))
+        if s.write_clusters:
+            clusters = (
+                labels
+                | "ByRoot" >> beam.Map(lambda kv: (kv[1], node_id(kv[0])))
+                | "GroupClusters" >> beam.GroupByKey()
+                | "NearClusterRecords" >> beam.Map(
+                    lambda kv: ("near", node_id(kv[0]), len(list(kv[1])) + 1, sorted([node_id(kv[0]), *kv[1]]))
+                )
+            )
+        else:
+            clusters = sizes | "NearSizesOnly" >> beam.Map(lambda c: (*c, []))
+        return {
+            "kept": decided.kept,
+            "dropped": decided[DROPPED],
+            "stats": stats | "FlattenNearStats" >> beam.Flatten(),
+            "clusters": clusters,
+        }
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+class Deduplicate(beam.PTransform):
+    """Exact then MinHash LSH near deduplication of a ``PCollection[Doc]``.
+
+    Reads ``config.dedup`` and ``config.seed`` (and ``config.output_dir`` for
+    ``dedup.write_clusters``). Returns ``{"kept", "dropped", "stats"}`` like every stage.
+    Reads Doc.id, text, lang, script and metadata; kept documents may gain
+    ``metadata["dedup_cluster_size"]``, dropped ones ``metadata["dedup_duplicate_of"]``.
+    Document ids must be unique.
+    """
+
+    def __init__(self, config):
+        super().__init__()
+        self._settings = resolve_settings(config.dedup, config.seed)
+        self._clusters_path = FileSystems.join(config.output_dir, "dedup", "clusters.jsonl")
+
+    @property
+    def settings(self) -> DedupSettings:
+        return self._settings
+
+    def expand(self, docs):
+        s = self._settings
+        p = docs.pipeline
+        dropped, stats, clusters = [], [], []
+        kept = docs
+        if s.exact_enabled:
+            exact = (
+                kept
+                | "ExactKey" >> beam.ParDo(_ExactKeyFn(s.strip_punctuation))
+                | "ExactGroup" >> beam.GroupByKey()
+                | "ExactPick" >> beam.ParDo(_ExactPickFn(s)).with_outputs(DROPPED, STATS, _CLUSTERS, main="kept")
+            )
+            kept = exact.kept
+            dropped.append(exact[DROPPED])
+            stats.append(exact[STATS])
+            clusters.append(exact[_CLUSTERS])
+        if s.near_enabled:
+            near = kept | "Near" >> _NearDedup(s)
+            kept = near["kept"]
+            dropped.append(near["dropped"])
+            stats.append(near["stats"])
+            clusters.append(near["clusters"])
+        if not dropped:
+            dropped.append(p | "NoDropped" >> beam.Create([]))
+        if not stats:
+            stats.append(p | "NoStats" >> beam.Create([]))
+        if clusters:
+            all_clusters = clusters | "AllClusters" >> beam.Flatten()
+            if s.top_clusters:
+                stats.append(
+                    all_clusters
+                    | "ClusterSizes" >> beam.Map(lambda c: (c[0], (c[2], c[1])))
+                    | "Largest" >> beam.combiners.Top.PerKey(s.top_clusters, key=_top_key)
+                    | "LargestStats" >> beam.FlatMap(
+                        lambda kv: [(f"dedup/largest/{kv[0]}/{rep}", size) for size, rep in kv[1]]
+                    )
+                )
+            if s.write_clusters:
+                _ = (
+                    all_clusters
+                    | "ClusterJson" >> beam.Map(_cluster_json)
+                    | "CollectClusters" >> beam.combiners.ToList()
+                    | "WriteClusters" >> beam.ParDo(_WriteClustersFn(self._clusters_path))
+                )
+        return {
+            "kept": kept,
+            "dropped": dropped | "FlattenDropped" >> beam.Flatten(),
+            "stats": stats | "FlattenStats" >> beam.Flatten(),
+        }
+
+
+def _cluster_json(cluster: tuple) -> str:
+    kind, rep, size, members = cluster
+    return json.dumps(
+        {"kind": kind, "representative": rep, "size": size, "members": members},
+        ensure_ascii=False,
+        sort_keys=True,
+    )

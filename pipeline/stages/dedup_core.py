@@ -1,0 +1,545 @@
+"""Pure deduplication core: exact keys, shingles, MinHash signatures, LSH bands,
+star edges and connected components. No Beam import; the Beam wiring is in
+:mod:`pipeline.stages.dedup`.
+
+Nodes of the duplicate graph are *keep keys*: ``(rank, id)`` tuples whose order is
+the keep policy (``(0, id)`` keeps the smallest id, ``(-len(text), id)`` the longest
+text), so the representative of any group or component is simply its minimum.
+"""
+
+from __future__ import annotations
+
+import heapq
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import regex
+import xxhash
+from datasketch import LeanMinHash, MinHash
+
+from pipeline.hashing import keyed_hash64, stable_digest
+from pipeline.text.script import dominant_script, is_spaceless
+
+Node = tuple  # (rank: int, id: str)
+
+_WHITESPACE = regex.compile(r"\s+")
+_PUNCTUATION = regex.compile(r"\p{P}+")
+_WORD = regex.compile(r"\w+")
+_WORD_CHAR = regex.compile(r"\w")
+
+SCHEME = "affine64"  # datasketch permutation scheme for 64-bit input hashes
+_HASH_CHUNK = 4096  # shingles hashed per update_batch call: bounds memory to chunk * num_perm * 8 bytes
+
+
+# --------------------------------------------------------------------------- exact
+
+
+def normalize_for_exact(text: str, strip_punctuation: bool = False) -> str:
+    """NFC, case-folded, whitespace collapsed (and optionally punctuation removed)."""
+    norm = unicodedata.normalize("NFC", text).casefold()
+    if strip_punctuation:
+        norm = _PUNCTUATION.sub(" ", norm)
+    return _WHITESPACE.sub(" ", norm).strip()
+
+
+def exact_key(text: str, strip_punctuation: bool = False) -> str:
+    """A 128-bit hex fingerprint of the normalised text (collisions are negligible)."""
+    return stable_digest("dedup/exact", normalize_for_exact(text, strip_punctuation), length=16)
+
+
+def keep_key(policy: str, doc_id: str, n_chars: int) -> Node:
+    """The sort key of a document under a keep policy: the minimum is kept."""
+    if policy == "smallest_id":
+        return (0, doc_id)
+    if policy == "longest":
+        return (-n_chars, doc_id)
+    raise ValueError(f"unknown keep policy {policy!r}")
+
+
+def node_id(node: Node) -> str:
+    return node[-1]
+
+
+# --------------------------------------------------------------------------- shingles
+
+
+@dataclass(frozen=True)
+class ShingleSpec:
+    unit: str  # "word" | "char"
+    n: int
+
+
+def shingle_spec(lang: str, script: str, settings: "NearSettings") -> ShingleSpec:
+    """Word n-grams for spaced scripts, character n-grams for spaceless ones, per-language overrides first."""
+    override = settings.per_language.get(lang, {})
+    unit = override.get("unit") or settings.unit
+    if unit == "auto":
+        unit = "char" if is_spaceless(script) else "word"
+    if unit == "char":
+        return ShingleSpec("char", override.get("char_ngram") or settings.char_ngram)
+    return ShingleSpec("word", override.get("ngram") or settings.ngram)
+
+
+def units(text: str, unit: str) -> list[str]:
+    """Case-folded words (``\\w+``) or word characters; punctuation, spaces and emoji are ignored."""
+    folded = text.casefold()
+    if unit == "char":
+        return _WORD_CHAR.findall(folded)
+    return _WORD.findall(folded)
+
+
+@dataclass(frozen=True)
+class Shingles:
+    values: list[bytes]  # distinct shingles, in first-seen order
+    n_units: int
+    short: bool  # fewer units than n (and at least one)
+
+
+def shingles(text: str, spec: ShingleSpec, short_docs: str = "whole") -> Shingles:
+    """Distinct n-gram shingles of ``text``.
+
+    A document with fewer units than ``n`` yields one shingle of all its units
+    (``short_docs='whole'``) or none (``'skip'``); a document with no units yields none.
+    """
+    toks = units(text, spec.unit)
+    sep = " " if spec.unit == "word" else ""
+    n = spec.n
+    if not toks:
+        return Shingles([], 0, False)
+    if len(toks) < n:
+        values = [sep.join(toks).encode("utf-8", "surrogatepass")] if short_docs == "whole" else []
+        return Shingles(values, len(toks), True)
+    if spec.unit == "char":
+        chars = "".join(toks)
+        grams = dict.fromkeys(chars[i : i + n] for i in range(len(chars) - n + 1))
+    else:
+        grams = dict.fromkeys(map(sep.join, zip(*(toks[i:] for i in range(n)))))
+    return Shingles([g.encode("utf-8", "surrogatepass") for g in grams], len(toks), False)
+
+
+def shingle_jaccard(a: Sequence[bytes], b: Sequence[bytes]) -> float:
+    """True Jaccard similarity of two shingle sets (for tests and benchmarks)."""
+    sa, sb = set(a), set(b)
+    if not sa and not sb:
+        return 1.0
+    return len(sa & sb) / len(sa | sb)
+
+
+# --------------------------------------------------------------------------- MinHash
+
+
+_xxh64 = xxhash.xxh3_64_intdigest  # 64-bit shingle hash for datasketch's "affine64" scheme
+
+
+class MinHasher:
+    """Builds datasketch MinHash signatures with shared permutations (build once per worker)."""
+
+    def __init__(self, num_perm: int, seed: int):
+        self.num_perm = num_perm
+        self.seed = seed
+        self._permutations = MinHash(num_perm=num_perm, seed=seed, hashfunc=_xxh64, scheme=SCHEME).permutations
+
+    def minhash(self, values: Sequence[bytes]) -> LeanMinHash | None:
+        """The signature of a shingle set, or None for an empty set."""
+        if not values:
+            return None
+        m = MinHash(num_perm=self.num_perm, seed=self.seed, hashfunc=_xxh64,
+                    permutations=self._permutations, scheme=SCHEME)
+        for start in range(0, len(values), _HASH_CHUNK):
+            m.update_batch(values[start : start + _HASH_CHUNK])
+        return LeanMinHash(m)
+
+    def signature(self, values: Sequence[bytes]) -> bytes | None:
+        """The signature as little-endian uint64 bytes (compact and picklable), or None."""
+        lean = self.minhash(values)
+        if lean is None:
+            return None
+        return np.asarray(lean.hashvalues, dtype="<u8").tobytes()
+
+
+def signature_array(sig: bytes) -> np.ndarray:
+    return np.frombuffer(sig, dtype="<u8")
+
+
+def estimated_jaccard(a: bytes, b: bytes) -> float:
+    """Fraction of equal signature slots (the MinHash estimate of Jaccard)."""
+    va, vb = signature_array(a), signature_array(b)
+    if len(va) != len(vb):
+        raise ValueError("signatures of different lengths")
+    return float(np.count_nonzero(va == vb)) / float(len(va))
+
+
+# --------------------------------------------------------------------------- LSH parameters
+
+
+def _integrate(fn: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, steps: int = 400) -> np.ndarray:
+    """Composite Simpson rule of a vectorised ``fn(s)`` (s along the last axis)."""
+    s = np.linspace(lo, hi, steps + 1)
+    w = np.ones(steps + 1)
+    w[1:-1:2] = 4.0
+    w[2:-1:2] = 2.0
+    return (fn(s) * w).sum(axis=-1) * (hi - lo) / (3.0 * steps)
+
+
+@lru_cache(maxsize=64)
+def optimal_bands_rows(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+    """(bands, rows) with bands*rows <= num_perm minimising the weighted false-positive area
+    (∫₀ᵗ P(candidate)) plus false-negative area (∫ₜ¹ 1-P(candidate)), P(s) = 1-(1-s^r)^b —
+    the criterion of datasketch's MinHashLSH, computed here with a vectorised Simpson rule."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError("threshold must be in (0, 1)")
+    pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    bands = np.array([p[0] for p in pairs], dtype=float)[:, None]
+    rows = np.array([p[1] for p in pairs], dtype=float)[:, None]
+
+    def p_candidate(s):
+        return 1.0 - (1.0 - s[None, :] ** rows) ** bands
+
+    fp = _integrate(p_candidate, 0.0, threshold)
+    fn = _integrate(lambda s: 1.0 - p_candidate(s), threshold, 1.0)
+    error = fp * fp_weight + fn * fn_weight
+    best = int(np.argmin(error))  # first minimum: smallest b, then smallest r (same order as datasketch)
+    return pairs[best]
+
+
+def candidate_probability(similarity: float, bands: int, rows: int) -> float:
+    """Probability that two documents of Jaccard ``similarity`` share at least one band."""
+    return 1.0 - (1.0 - similarity**rows) ** bands
+
+
+def band_keys(sig: bytes, bands: int, rows: int, seed: int = 0) -> list[tuple[int, int]]:
+    """(band index, 64-bit hash of the band's rows) for every band."""
+    raw = memoryview(sig)
+    width = rows * 8
+    return [(i, xxhash.xxh3_64_intdigest(raw[i * width : (i + 1) * width], seed=seed)) for i in range(bands)]
+
+
+# --------------------------------------------------------------------------- candidate edges
+
+
+@dataclass(frozen=True)
+class Bucket:
+    root: Node  # smallest node of the bucket
+    size: int
+    cutoff: Node | None  # members above this node are capped (None: not capped)
+
+    @property
+    def capped(self) -> bool:
+        return self.cutoff is not None
+
+
+def summarize_bucket(members: Iterable[Node], max_size: int) -> Bucket:
+    """One streaming pass: the minimum, the size and the cap cutoff; memory O(max_size)."""
+    size = 0
+
+    def counted():
+        nonlocal size
+        for m in members:
+            size += 1
+            yield m
+
+    smallest = heapq.nsmallest(max_size, counted())
+    if not smallest:
+        raise ValueError("empty bucket")
+    cutoff = smallest[-1] if size > max_size else None
+    return Bucket(smallest[0], size, cutoff)
+
+
+def star_edges(members: Iterable[Node], bucket: Bucket) -> Iterator[tuple[Node, Node]]:
+    """Edges member -> bucket minimum (never all pairs), for the members within the cap."""
+    for m in members:
+        if m != bucket.root and (bucket.cutoff is None or m <= bucket.cutoff):
+            yield (m, bucket.root)
+
+
+def size_bin(size: int) -> str:
+    """Histogram bin of a bucket size: exact up to 4, then powers of two ('5-8', '9-16', ...)."""
+    if size <= 4:
+        return str(size)
+    upper = 1 << (size - 1).bit_length()
+    return f"{upper // 2 + 1}-{upper}"
+
+
+# --------------------------------------------------------------------------- connected components
+
+
+def large_star(u: Node, neighbors: Iterable[Node]) -> tuple[Node, Iterator[tuple[Node, Node]]]:
+    """Kiveris et al. large-star at ``u``: link every larger neighbour to m = min(Γ(u) ∪ {u}).
+
+    ``neighbors`` must be re-iterable (a GroupByKey result): one pass finds m, the returned
+    generator streams the edges, so a hub of a huge component is never held in memory.
+    The edge set changed at u iff m != u and at least one edge is emitted.
+    """
+    m = u
+    for v in neighbors:
+        if v < m:
+            m = v
+    return m, ((v, m) for v in neighbors if v > u)
+
+
+def small_star(u: Node, smaller_neighbors: Iterable[Node]) -> tuple[Node, Iterator[tuple[Node, Node]]]:
+    """Kiveris et al. small-star at ``u`` given its neighbours <= u: link them and u to their minimum m.
+
+    The edge set changed at u iff more than one edge is emitted (two distinct smaller neighbours).
+    """
+    m = u
+    for v in smaller_neighbors:
+        if v < m:
+            m = v
+
+    def edges() -> Iterator[tuple[Node, Node]]:
+        for v in smaller_neighbors:
+            if v != m:
+                yield (v, m)
+        if u != m:
+            yield (u, m)
+
+    return m, edges()
+
+
+def large_star_step(u: Node, neighbors: Iterable[Node]) -> tuple[list[tuple[Node, Node]], int]:
+    """Large-star at u, materialised: (edges, 1 if the edge set changed at u else 0)."""
+    m, edges = large_star(u, neighbors)
+    out = list(edges)
+    return out, int(m != u and bool(out))
+
+
+def small_star_step(u: Node, smaller_neighbors: Iterable[Node]) -> tuple[list[tuple[Node, Node]], int]:
+    """Small-star at u, materialised: (edges, 1 if the edge set changed at u else 0)."""
+    _, edges = small_star(u, smaller_neighbors)
+    out = list(edges)
+    return out, int(len(out) > 1)
+
+
+def star_map_large(edge: tuple[Node, Node]) -> list[tuple[Node, Node]]:
+    a, b = edge
+    return [(a, b), (b, a)]
+
+
+def star_map_small(edge: tuple[Node, Node]) -> tuple[Node, Node]:
+    """Small-star sends every edge to its larger endpoint."""
+    a, b = edge
+    return (a, b) if a > b else (b, a)
+
+
+def _group(pairs: Iterable[tuple[Node, Node]]) -> dict[Node, list[Node]]:
+    grouped: dict[Node, list[Node]] = {}
+    for k, v in pairs:
+        grouped.setdefault(k, []).append(v)
+    return grouped
+
+
+class NotConvergedError(RuntimeError):
+    pass
+
+
+def connected_components_star(edges: Iterable[tuple[Node, Node]], max_rounds: int) -> tuple[dict[Node, Node], int]:
+    """In-memory alternating large-star / small-star (the algorithm the Beam graph unrolls).
+
+    Returns ({node: component minimum} for every non-minimum node, rounds used) and raises
+    NotConvergedError if ``max_rounds`` rounds were not enough.
+    """
+    current = [(a, b) if a > b else (b, a) for a, b in edges if a != b]
+    for round_index in range(1, max_rounds + 1):
+        changes = 0
+        nxt = []
+        for u, nbrs in sorted(_group(p for e in current for p in star_map_large(e)).items()):
+            out, changed = large_star_step(u, nbrs)
+            nxt.extend(out)
+            changes += changed
+        current = nxt
+        nxt = []
+        for u, nbrs in sorted(_group(star_map_small(e) for e in current).items()):
+            out, changed = small_star_step(u, nbrs)
+            nxt.extend(out)
+            changes += changed
+        current = nxt
+        if changes == 0:
+            return dict(sorted(set(current))), round_index
+    raise NotConvergedError(
+        f"dedup: connected components did not converge in max_rounds={max_rounds} rounds; raise dedup.max_rounds"
+    )
+
+
+def connected_components_union_find(nodes_edges: Iterable[tuple[Node, Node]]) -> dict[Node, Node]:
+    """Reference components: {node: component minimum} for every non-minimum node."""
+    parent: dict[Node, Node] = {}
+
+    def find(x: Node) -> Node:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in nodes_edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            lo, hi = (ra, rb) if ra < rb else (rb, ra)
+            parent[hi] = lo
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+    return {x: find(x) for x in sorted(parent) if find(x) != x}
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class NearSettings:
+    """Resolved near-dedup settings (light, picklable, built once from the config)."""
+
+    num_perm: int
+    seed: int
+    bands: int
+    rows: int
+    threshold: float
+    verify: bool
+    verify_threshold: float
+    ngram: int
+    char_ngram: int
+    unit: str
+    short_docs: str
+    max_bucket_size: int
+    keep: str
+    per_language: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    exact_enabled: bool
+    strip_punctuation: bool
+    exact_keep: str
+    near_enabled: bool
+    near: NearSettings
+    keep_cluster_size: bool
+    write_clusters: bool
+    max_rounds: int
+    top_clusters: int
+
+
+def resolve_settings(dedup_config, root_seed: int) -> DedupSettings:
+    """Turn ``config.dedup`` (a DedupConfig) and ``config.seed`` into DedupSettings."""
+    mh = dedup_config.minhash
+    if mh.bands is not None and mh.rows is not None:
+        bands, rows = mh.bands, mh.rows
+    else:
+        bands, rows = optimal_bands_rows(mh.threshold, mh.num_perm, mh.false_positive_weight, mh.false_negative_weight)
+    seed = mh.seed if mh.seed is not None else keyed_hash64(root_seed, "dedup/minhash", "permutations") % (2**32)
+    per_language = {
+        lang: {k: v for k, v in override.model_dump().items() if v is not None}
+        for lang, override in sorted(mh.per_language.items())
+    }
+    near = NearSettings(
+        num_perm=mh.num_perm, seed=seed, bands=bands, rows=rows, threshold=mh.threshold,
+        verify=mh.verify, verify_threshold=mh.verify_threshold if mh.verify_threshold is not None else mh.threshold,
+        ngram=mh.ngram, char_ngram=mh.char_ngram, unit=mh.unit, short_docs=mh.short_docs,
+        max_bucket_size=mh.max_bucket_size, keep=mh.keep, per_language=per_language,
+    )
+    return DedupSettings(
+        exact_enabled=dedup_config.enabled and dedup_config.exact.enabled,
+        strip_punctuation=dedup_config.exact.strip_punctuation,
+        exact_keep=dedup_config.exact.keep,
+        near_enabled=dedup_config.enabled and mh.enabled,
+        near=near,
+        keep_cluster_size=dedup_config.keep_cluster_size,
+        write_clusters=dedup_config.write_clusters,
+        max_rounds=dedup_config.max_rounds,
+        top_clusters=dedup_config.top_clusters,
+    )
+
+
+# --------------------------------------------------------------------------- per-document near features
+
+
+@dataclass(frozen=True)
+class NearFeatures:
+    node: Node
+    signature: bytes | None  # None: no shingles (not part of near dedup)
+    bands: list[tuple[int, int]]
+    short: bool
+    spec: ShingleSpec
+
+
+class NearFeaturizer:
+    """Shingles + signature + band keys of one document (build once per worker)."""
+
+    def __init__(self, settings: NearSettings):
+        self.settings = settings
+        self.hasher = MinHasher(settings.num_perm, settings.seed)
+
+    def features(self, doc_id: str, text: str, lang: str, script: str) -> NearFeatures:
+        s = self.settings
+        spec = shingle_spec(lang, script or dominant_script(text), s)  # empty script: detect it
+        sh = shingles(text, spec, s.short_docs)
+        sig = self.hasher.signature(sh.values)
+        bands = band_keys(sig, s.bands, s.rows, s.seed) if sig is not None else []
+        return NearFeatures(keep_key(s.keep, doc_id, len(text)), sig, bands, sh.short, spec)
+
+
+# --------------------------------------------------------------------------- reference (in-memory) dedup
+
+
+@dataclass
+class DedupResult:
+    """Outcome of :func:`deduplicate_in_memory`: ids kept, and reason + representative of each dropped id."""
+
+    kept: list[str]
+    dropped: dict[str, tuple[str, str]]  # id -> (reason, representative id)
+    candidate_pairs: set[tuple[str, str]]
+
+
+def deduplicate_in_memory(docs: Iterable, settings: DedupSettings) -> DedupResult:
+    """The whole stage on one machine, with the same building blocks and union-find.
+
+    The Beam transform must give exactly this result; tests compare the two.
+    ``docs`` are objects with ``id``, ``text``, ``lang`` and ``script``.
+    """
+    docs = list(docs)
+    dropped: dict[str, tuple[str, str]] = {}
+    survivors = docs
+    if settings.exact_enabled:
+        groups: dict[str, list] = {}
+        for d in docs:
+            groups.setdefault(exact_key(d.text, settings.strip_punctuation), []).append(d)
+        survivors = []
+        for members in groups.values():
+            rep = min(members, key=lambda d: keep_key(settings.exact_keep, d.id, len(d.text)))
+            survivors.append(rep)
+            for d in members:
+                if d is not rep:
+                    dropped[d.id] = ("dedup:exact", rep.id)
+    pairs: set[tuple[str, str]] = set()
+    if settings.near_enabled:
+        feat = NearFeaturizer(settings.near)
+        features = {}
+        buckets: dict[tuple[int, int], list[Node]] = {}
+        for d in survivors:
+            f = feat.features(d.id, d.text, d.lang, d.script)
+            if f.signature is None:
+                continue
+            features[f.node] = f
+            for key in f.bands:
+                buckets.setdefault(key, []).append(f.node)
+        edges = set()
+        for members in buckets.values():
+            if len(members) < 2:
+                continue
+            bucket = summarize_bucket(members, settings.near.max_bucket_size)
+            edges.update(star_edges(members, bucket))
+        verified = []
+        for a, b in sorted(edges):
+            pairs.add((node_id(a), node_id(b)))
+            if settings.near.verify:
+                sim = estimated_jaccard(features[a].signature, features[b].signature)
+                if sim < settings.near.verify_threshold:
+                    continue
+            verified.append((a, b))
+        for node, root in connected_components_union_find(verified).items():
+            dropped[node_id(node)] = ("dedup:near", node_id(root))
+    kept = sorted(d.id for d in survivors if d.id not in dropped)
+    return DedupResult(kept, dropped, pairs)
