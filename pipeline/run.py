@@ -133,6 +133,12 @@ def _dedup(config: Config) -> beam.PTransform:
     return Deduplicate(config)
 
 
+def _mixture(config: Config) -> beam.PTransform:
+    from pipeline.mixture.transform import MixtureSample
+
+    return MixtureSample(config)
+
+
 def _pii(config: Config) -> beam.PTransform:
     from pipeline.stages.pii import PiiScrub
 
@@ -231,7 +237,11 @@ class WriteShards(beam.PTransform):
     def expand(self, docs):
         shards = self._config.mixture.shards
         n, seed = shards.count, self._config.seed
-        keyed = docs | "KeyByShard" >> beam.Map(lambda d: (shard_of(seed, d.id, n), d))
+        from pipeline.mixture.sampling import original_id, spread_copies
+
+        # copies of a repeated document land in consecutive shards, never in the same one
+        keyed = docs | "KeyByShard" >> beam.Map(
+            lambda d: (spread_copies(shard_of(seed, original_id(d), n), d, n), d))
         every_shard = docs.pipeline | "AllShards" >> beam.Create([(i, None) for i in range(n)])
         return (
             (keyed, every_shard)
@@ -370,7 +380,10 @@ def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layou
             docs = _apply_stage(docs, spec, config, dropped, stats, examples)
     stats.append(docs | "MeasureFiltered" >> beam.FlatMap(point_stats("filtered")))
 
-    final = docs
+    mixture = docs | "Mixture" >> _mixture(config)
+    dropped.append(mixture["dropped"])
+    stats.append(mixture["stats"])
+    final = mixture["kept"]
     stats.append(final | "MeasureFinal" >> beam.FlatMap(point_stats("final")))
 
     all_dropped = dropped | "AllDropped" >> beam.Flatten()

