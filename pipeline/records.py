@@ -63,7 +63,7 @@ class Rejected:
     file: str
     line: int | None  # 1-based line (JSONL/TSV) or row (Parquet); None for whole files
     reason: str
-    snippet: str = ""  # first 200 characters of the raw record, PII-scrubbed by the writer
+    snippet: str = ""  # start of the raw record; the writer scrubs PII and keeps 200 characters
 
     def sort_key(self) -> tuple:
         return (self.source, self.file, self.line if self.line is not None else -1, self.reason)

@@ -305,7 +305,7 @@ def _write_examples(path: str):
     def write(items: list) -> str:
         from pipeline.io.snippets import scrub_snippet
 
-        lines = [json.dumps({"reason": reason, "id": doc_id, "text": scrub_snippet(text)},
+        lines = [json.dumps({"reason": reason, "id": doc_id, "text": scrub_snippet(text, max_chars=None)},
                             ensure_ascii=False, sort_keys=True) + "\n"
                  for reason, doc_id, text in sorted(items)]
         fs.write_bytes(path, "".join(lines).encode("utf-8"))

@@ -69,7 +69,8 @@ def test_accounting_balances_and_rejected_records_are_written(demo_run):
     report = json.load(open(os.path.join(demo_run, "report", "report.json")))
     acct = report["accounting"]
     assert acct["balanced"]
-    assert acct["read"] == acct["written"] + acct["dropped"] + acct["rejected"]
+    assert acct["read"] == acct["selected"] + acct["dropped"] + acct["rejected"]
+    assert acct["written"] == acct["selected"] + acct["extra_copies"]
     rejected = []
     for name in os.listdir(os.path.join(demo_run, "rejected")):
         with open(os.path.join(demo_run, "rejected", name), encoding="utf-8") as f:
@@ -110,3 +111,30 @@ def test_python_dash_m_entry_point():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "OK" in proc.stdout
+
+
+def test_no_planted_pii_value_reaches_any_output(demo_run):
+    planted = json.load(open(os.path.join(SAMPLE, "planted.json")))
+    values = [p["value"] for p in planted["pii"]]
+    assert len(values) >= 30
+    texts = [row["text"] for row in _read_shards(demo_run)]
+    for sub in ("rejected", "dropped"):
+        d = os.path.join(demo_run, sub)
+        for name in os.listdir(d):
+            with open(os.path.join(d, name), encoding="utf-8") as f:
+                texts.append(f.read())
+    blob = "\n".join(texts)
+    leaked = [v for v in values if v in blob]
+    assert not leaked
+    assert "<EMAIL_ADDRESS>" in blob and "<IBAN_CODE>" in blob
+
+
+def test_planted_duplicates_and_low_quality_pages_are_dropped(demo_run):
+    planted = json.load(open(os.path.join(SAMPLE, "planted.json")))
+    ids = {row["id"].split("#")[0] for row in _read_shards(demo_run)}
+    for a, b in planted["exact_duplicates"] + planted["exact_after_normalisation"]:
+        assert not (a in ids and b in ids), (a, b)
+    for pair in planted["near_duplicates"]:
+        assert not (pair["a"] in ids and pair["b"] in ids), pair
+    for page in planted["low_quality"]:
+        assert page["id"] not in ids, page

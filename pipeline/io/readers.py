@@ -30,7 +30,9 @@ from pipeline.config.sources import SourceConfig
 from pipeline.hashing import stable_digest
 from pipeline.records import Doc, Rejected
 
-SNIPPET_CHARS = 200
+# Raw text kept with a rejected record; the writer scrubs PII from it, then keeps the first
+# 200 characters (pipeline/io/snippets.py): scrubbing needs the values whole.
+SNIPPET_CHARS = 1000
 _CHUNK = 1 << 20
 
 

@@ -1,0 +1,98 @@
+"""PII scrubbing stage: the Beam transform around :mod:`pipeline.stages.pii_core`.
+
+``PiiScrub(config)`` takes ``PCollection[Doc]`` and returns the stage dict:
+
+* ``kept``    — documents with PII replaced (``Doc.text`` rewritten, nothing else changed);
+* ``dropped`` — ``Dropped`` with reason ``pii:too_many`` (more than ``max_spans`` spans)
+  or ``pii:contains_pii`` (``mode: drop_document``);
+* ``stats``   — ``pii/docs/<lang>``, ``pii/docs_with_pii/<lang>``,
+  ``pii/entity/<ENTITY>/<lang>``, ``pii/spans/<lang>``, ``pii/precheck_skipped/<lang>``,
+  ``pii/ignored/<rule>/<lang>``.
+
+The presidio engine is built in ``DoFn.setup`` (once per worker), never pickled.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+
+from pipeline.config.pii import PiiConfig
+from pipeline.stages.base import apply_filter, count
+from pipeline.stages.pii_core import (
+    STAGE,
+    PiiScrubber,
+    ScrubResult,
+    Span,
+    available_entities,
+    decision_for,
+    fake_value,
+    resolve_overlaps,
+    scrub_snippet,
+    stats_for,
+)
+
+__all__ = [
+    "PiiScrub",
+    "PiiScrubber",
+    "ScrubResult",
+    "Span",
+    "available_entities",
+    "fake_value",
+    "resolve_overlaps",
+    "scrub_snippet",
+    "stats_for",
+]
+
+
+class _Decider:
+    """Built in ``setup``: wraps the core's decision and feeds the Beam counters."""
+
+    def __init__(self, pii: dict, seed: int):
+        self._pii = pii
+        self._seed = seed
+
+    def __call__(self):
+        scrubber = PiiScrubber(PiiConfig.model_validate(self._pii), seed=self._seed)
+        docs_with_pii = count(STAGE, "docs_with_pii")
+        spans = count(STAGE, "spans")
+        skipped = count(STAGE, "precheck_skipped")
+        entity_counters: dict[str, object] = {}
+
+        def decide(doc):
+            result = scrubber.scrub(doc.text, doc.lang)
+            if result.skipped_presidio:
+                skipped.inc()
+            if result.spans:
+                docs_with_pii.inc()
+                spans.inc(len(result.spans))
+                for entity, n in sorted(result.counts.items()):
+                    counter = entity_counters.get(entity)
+                    if counter is None:
+                        counter = entity_counters[entity] = count(STAGE, f"entity/{entity}")
+                    counter.inc(n)
+            return decision_for(doc, result), stats_for(result, doc.lang)
+
+        return decide
+
+
+class PiiScrub(beam.PTransform):
+    """Replace PII in every document; see the module docstring for the outputs.
+
+    Reads ``config.pii`` and ``config.seed`` (the seed keys the fake values); reads
+    ``Doc.text`` and ``Doc.lang``, writes ``Doc.text``.
+    """
+
+    def __init__(self, config, label: str | None = None):
+        super().__init__(label)
+        self._enabled = config.pii.enabled
+        self._pii = config.pii.model_dump(mode="json")
+        self._seed = int(config.seed)
+
+    def expand(self, pcoll):
+        if not self._enabled:
+            return {
+                "kept": pcoll,
+                "dropped": pcoll | "NoPiiDropped" >> beam.FlatMap(lambda doc: ()),
+                "stats": pcoll | "NoPiiStats" >> beam.FlatMap(lambda doc: ()),
+            }
+        return apply_filter(pcoll, "ScrubPii", STAGE, _Decider(self._pii, self._seed))

@@ -1,0 +1,611 @@
+"""PII stage: core (every entity, languages, keep rules, modes, pre-check, offline) and transform."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from pipeline.config import parse_config
+from pipeline.config.pii import PiiConfig
+from pipeline.records import Doc, Dropped
+from pipeline.stages.pii_core import (
+    PiiScrubber,
+    Span,
+    fake_value,
+    resolve_overlaps,
+    scrub_snippet,
+    stats_for,
+)
+
+
+@pytest.fixture(scope="module")
+def scrubber() -> PiiScrubber:
+    return PiiScrubber(PiiConfig())
+
+
+def scrubbed(scrubber: PiiScrubber, text: str, lang: str = "en") -> str:
+    return scrubber.scrub(text, lang).text
+
+
+# --------------------------------------------------------------------------- entities
+
+FOUND = [
+    # (lang, text with one value, value, entity)
+    ("en", "Write to jane.doe@example.org today.", "jane.doe@example.org", "EMAIL_ADDRESS"),
+    ("de", "Kontakt: max.mustermann@beispiel.de, danke.", "max.mustermann@beispiel.de", "EMAIL_ADDRESS"),
+    ("ja", "お問い合わせは info@example.co.jp まで。", "info@example.co.jp", "EMAIL_ADDRESS"),
+    ("zh", "邮箱：张三@例子.中国，欢迎来信", "张三@例子.中国", "EMAIL_ADDRESS"),
+    ("ar", "راسلنا على ali.hassan@example.sa من فضلك", "ali.hassan@example.sa", "EMAIL_ADDRESS"),
+    ("en", "Tag me x.y+tag@sub.example.co.uk please", "x.y+tag@sub.example.co.uk", "EMAIL_ADDRESS"),
+    ("en", "Call (212) 555-0198 now.", "(212) 555-0198", "PHONE_NUMBER"),
+    ("en", "Call +1 212 555 0198 now.", "+1 212 555 0198", "PHONE_NUMBER"),
+    ("en", "UK office: 020 7946 0018.", "020 7946 0018", "PHONE_NUMBER"),
+    ("de", "Handy 0151 23456789 oder Büro", "0151 23456789", "PHONE_NUMBER"),
+    ("de", "Rufen Sie +49 30 1234567 an.", "+49 30 1234567", "PHONE_NUMBER"),
+    ("fr", "Appelez le 01 23 45 67 89 demain.", "01 23 45 67 89", "PHONE_NUMBER"),
+    ("es", "Llámame al 612 34 56 78 mañana.", "612 34 56 78", "PHONE_NUMBER"),
+    ("it", "Telefono 06 1234 5678 ufficio.", "06 1234 5678", "PHONE_NUMBER"),
+    ("nl", "Bel 020 123 4567 vandaag.", "020 123 4567", "PHONE_NUMBER"),
+    ("pl", "Zadzwoń 601 234 567 teraz.", "601 234 567", "PHONE_NUMBER"),
+    ("pt", "Ligue (11) 91234-5678 hoje.", "(11) 91234-5678", "PHONE_NUMBER"),
+    ("ja", "電話は 03-1234-5678 です。", "03-1234-5678", "PHONE_NUMBER"),
+    ("ja", "電話は ０３-１２３４-５６７８ です。", "０３-１２３４-５６７８", "PHONE_NUMBER"),
+    ("zh", "请联系 13812345678 谢谢", "13812345678", "PHONE_NUMBER"),
+    ("ko", "전화 02-1234-5678 로", "02-1234-5678", "PHONE_NUMBER"),
+    ("ru", "Тел. +7 495 123-45-67 офис", "+7 495 123-45-67", "PHONE_NUMBER"),
+    ("th", "โทร 081 234 5678 ได้เลย", "081 234 5678", "PHONE_NUMBER"),
+    ("ar", "اتصل على +966 50 123 4567 الآن", "+966 50 123 4567", "PHONE_NUMBER"),
+    ("en", "Origin 93.184.216.34 logged.", "93.184.216.34", "IP_ADDRESS"),
+    ("de", "Zugriff von 81.169.145.105 am Morgen", "81.169.145.105", "IP_ADDRESS"),
+    ("en", "Host 2a00:1450:4001:80b::200e answered", "2a00:1450:4001:80b::200e", "IP_ADDRESS"),
+    ("en", "Net 93.184.216.34/24 blocked", "93.184.216.34/24", "IP_ADDRESS"),
+    # a single-digit dotted quad is an address when an IP word comes before it
+    ("en", "Use a public resolver such as 8.8.8.8 instead.", "8.8.8.8", "IP_ADDRESS"),
+    ("ja", "外部からは公開サーバー 8.8.4.4 を経由します。", "8.8.4.4", "IP_ADDRESS"),
+    # US layout of a number python-phonenumbers finds invalid (fictional 555 area code)
+    ("en", "Call the office at (555) 201-4478 between ten and four.", "(555) 201-4478", "PHONE_NUMBER"),
+    ("en", "Visa 4111 1111 1111 1111 expires", "4111 1111 1111 1111", "CREDIT_CARD"),
+    ("en", "Card 4111-1111-1111-1111 expires", "4111-1111-1111-1111", "CREDIT_CARD"),
+    ("fr", "Carte 5500 0000 0000 0004 valide", "5500 0000 0000 0004", "CREDIT_CARD"),
+    ("en", "Amex 3782 822463 10005 ok", "3782 822463 10005", "CREDIT_CARD"),
+    ("ja", "カード番号 3530111333300000 です", "3530111333300000", "CREDIT_CARD"),
+    ("de", "IBAN DE89 3704 0044 0532 0130 00 bitte", "DE89 3704 0044 0532 0130 00", "IBAN_CODE"),
+    ("en", "Pay GB29NWBK60161331926819 now", "GB29NWBK60161331926819", "IBAN_CODE"),
+    ("fr", "IBAN FR1420041010050500013M02606 merci", "FR1420041010050500013M02606", "IBAN_CODE"),
+    ("es", "Cuenta ES9121000418450200051332 gracias", "ES9121000418450200051332", "IBAN_CODE"),
+    ("it", "Conto IT60X0542811101000000123456 grazie", "IT60X0542811101000000123456", "IBAN_CODE"),
+    ("nl", "Rekening NL91ABNA0417164300 dank", "NL91ABNA0417164300", "IBAN_CODE"),
+    ("pl", "Konto PL61109010140000071219812874 dzięki", "PL61109010140000071219812874", "IBAN_CODE"),
+    # values written right against CJK / Thai / Arabic letters, without spaces
+    ("ja", "詳しくはinfo@example.co.jpまでお問い合わせください。", "info@example.co.jp", "EMAIL_ADDRESS"),
+    ("zh", "请发邮件到zhang.san@example.cn联系我们", "zhang.san@example.cn", "EMAIL_ADDRESS"),
+    ("zh", "IP地址93.184.216.34已被封锁", "93.184.216.34", "IP_ADDRESS"),
+    ("zh", "卡号4111111111111111已过期", "4111111111111111", "CREDIT_CARD"),
+    ("th", "ติดต่อsomchai@example.co.thครับ", "somchai@example.co.th", "EMAIL_ADDRESS"),
+    ("ar", "مرحباali@example.saشكرا", "ali@example.sa", "EMAIL_ADDRESS"),
+    ("ja", "電話03-1234-5678まで", "03-1234-5678", "PHONE_NUMBER"),
+    ("ko", "계좌DE89370400440532013000입니다", "DE89370400440532013000", "IBAN_CODE"),
+    ("en", "BTC 1BoatSLRHtKNngkdXEeobR76b53LETtpyT thanks", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "CRYPTO"),
+    ("en", "P2SH 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy ok", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "CRYPTO"),
+    ("en", "Segwit bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq ok", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "CRYPTO"),
+]
+
+
+@pytest.mark.parametrize("lang,text,value,entity", FOUND, ids=[f"{e}-{l}-{i}" for i, (l, _, _, e) in enumerate(FOUND)])
+def test_every_entity_is_replaced_in_many_languages_and_formats(scrubber, lang, text, value, entity):
+    result = scrubber.scrub(text, lang)
+    assert value not in result.text
+    assert result.text == text.replace(value, f"<{entity}>")
+    assert result.counts == {entity: 1}
+    assert [s.entity for s in result.spans] == [entity]
+    assert text[result.spans[0].start : result.spans[0].end] == value
+
+
+KEPT = [
+    # private, loopback, link-local, reserved, shared, multicast, documentation IPs
+    ("en", "LAN 192.168.0.1, 10.0.0.1, 172.16.5.4, 127.0.0.1, 169.254.1.1 and 100.64.1.1"),
+    ("en", "Also 0.0.0.0, 255.255.255.255, 224.0.0.1, 203.0.113.5, ::1, fe80::1 and 2001:db8::1"),
+    # version numbers that look like IPv4
+    ("en", "Upgrade to 1.2.3.4 or version 10.2.3.44; numpy==1.21.4.1; requests@2.31.0.1"),
+    ("en", "OID 1.3.6.1.4.1.311 and Release 4.19.128.1 and v 12.1.0.3"),
+    ("de", "Version 10.2.3.44 ist neu, Versión 11.0.12.4 auch"),
+    ("ja", "点検後のソフトウェアのバージョンは 1.2.3.4 となります。"),
+    ("zh", "会议系统的当前版本为 2.10.1.3，如果页面显示不正常"),
+    # checksum-invalid cards, IBANs and wallets
+    ("en", "Not a card: 4111 1111 1111 1112, 5500 0000 0000 0005"),
+    ("de", "Falsche IBAN DE89370400440532013001 und GB29NWBK60161331926818"),
+    ("en", "Broken wallet 1BoatSLRHtKNngkdXEeobR76b53LETtpyU"),
+    # e-mail look-alikes
+    ("en", "python@2.7 and user@localhost and a@b.c and @handle and foo@bar.baz.qux"),
+    # dates, times, ids and numbers that are not phone numbers
+    ("en", "On 2023-01-15 and 15/01/2023 and 12.05.2023, pages 211-227 (2003), ISBN 978-3-16-148410-0"),
+    ("de", "Am 15.01.2023 um 14:30 Uhr, PLZ 10115 Berlin, Preis 1.234,56 EUR, Jahr 2023"),
+    ("ja", "2023年1月15日に発売、価格は12,800円です。"),
+    ("zh", "2023年1月15日，第1.2.3.4条，版本2.7.1.3"),
+    ("en", "Order #12345 shipped in 3 boxes."),
+    ("de", "Die Sitzung am 13.10.1982 kostete 3469.50 Euro, also 1.234,56 pro Kopf."),
+    # versions in code: the first number after a version word on the same line
+    ("en", "__version__ = '9.11.3.1'\n#define LIB_VERSION \"1.26.0.4\"\ngcc version 5.17.13 20230110"),
+]
+
+
+@pytest.mark.parametrize("lang,text", KEPT)
+def test_decoys_are_left_alone(scrubber, lang, text):
+    result = scrubber.scrub(text, lang)
+    assert result.text == text
+    assert result.spans == ()
+
+
+def test_non_public_ips_and_versions_are_counted_as_ignored(scrubber):
+    result = scrubber.scrub("from 192.168.0.1 via 1.2.3.4 to 93.184.216.34", "en")
+    assert result.text == "from 192.168.0.1 via 1.2.3.4 to <IP_ADDRESS>"
+    assert result.ignored == {"private_ip": 1, "version_like": 1}
+
+
+def test_version_words_only_cover_the_next_number_on_the_same_line(scrubber):
+    assert scrubbed(scrubber, "version 1.2.3.4 from 93.184.216.34") == "version 1.2.3.4 from <IP_ADDRESS>"
+    assert scrubbed(scrubber, "Version: 10.22.3.44\nhost 93.184.216.34") == "Version: 10.22.3.44\nhost <IP_ADDRESS>"
+    assert scrubbed(scrubber, "version 2.0, server 93.184.216.34") == "version 2.0, server <IP_ADDRESS>"
+
+
+def test_context_words_decide_between_version_and_address():
+    default = PiiScrubber(PiiConfig())
+    assert default.scrub("upgrade to 1.2.3.4 now", "en").text == "upgrade to 1.2.3.4 now"
+    assert default.scrub("server 1.2.3.4 now", "en").text == "server <IP_ADDRESS> now"
+    # the nearest word wins, and only when no other number stands between
+    assert default.scrub("host with version 1.2.3.4", "en").text == "host with version 1.2.3.4"
+    assert default.scrub("version 2, host 1.2.3.4", "en").text == "version 2, host <IP_ADDRESS>"
+    custom = PiiScrubber(PiiConfig(ip_context_words=["knoten"], version_context_words=[]))
+    assert custom.scrub("Knoten 1.2.3.4", "de").text == "Knoten <IP_ADDRESS>"
+    assert custom.scrub("version 1.2.3.4", "de").text == "version 1.2.3.4"  # single digits, no context
+
+
+def test_phone_shapes_can_be_switched_off():
+    text = "Call (555) 201-4478 now"
+    assert PiiScrubber(PiiConfig(phone_shapes=[])).scrub(text, "en").text == text
+
+
+def test_dates_and_amounts_are_not_phone_numbers(scrubber):
+    result = scrubber.scrub("Am 13.10.1982 für 3469.50 Euro", "de")
+    assert result.spans == ()
+    for lang, text in [("zh", "价格达到81326358元。"), ("pl", "Budżet: 601 234 567 zł."), ("en", "It cost $ 2125550198.")]:
+        result = scrubber.scrub(text, lang)
+        assert result.text == text and result.ignored == {"amount_like": 1}, (lang, text)
+    assert scrubbed(scrubber, "Zadzwoń 601 234 567 teraz.", "pl") == "Zadzwoń <PHONE_NUMBER> teraz."
+
+
+def test_e164_number_is_a_phone_not_a_card(scrubber):
+    # 4915123694700 happens to pass the Luhn check
+    assert scrubbed(scrubber, "Handy: +4915123694700.", "de") == "Handy: <PHONE_NUMBER>."
+
+
+def test_private_ips_and_versions_can_be_scrubbed_too():
+    strict = PiiScrubber(PiiConfig(keep_private_ips=False, keep_version_like_ips=False))
+    assert strict.scrub("from 192.168.0.1 via 1.2.3.4", "en").text == "from <IP_ADDRESS> via <IP_ADDRESS>"
+
+
+def test_phone_regions_come_from_the_document_language(scrubber):
+    text = "電話は 03-1234-5678 です。"
+    assert "<PHONE_NUMBER>" in scrubbed(scrubber, text, "ja")
+    # an English document does not try Japanese national formats ...
+    assert scrubbed(scrubber, "Call 03-1234-5678 now", "en") == "Call 03-1234-5678 now"
+    # ... but international formats are found whatever the language
+    assert scrubbed(scrubber, "Call +81 3-1234-5678 now", "en") == "Call <PHONE_NUMBER> now"
+    # language tags with regions and upper case map to their base language
+    assert "<PHONE_NUMBER>" in scrubbed(scrubber, text, "ja-JP")
+    assert scrubber.settings_for("pt-BR").regions[:2] == ("BR", "PT")
+
+
+def test_phone_regions_can_be_configured_per_language():
+    config = PiiConfig(phone_regions={"en": ["JP"]}, phone_fallback_regions=[])
+    assert PiiScrubber(config).scrub("Call 03-1234-5678 now", "en").text == "Call <PHONE_NUMBER> now"
+    override = PiiConfig(per_language={"en": {"phone_regions": ["JP"]}})
+    assert PiiScrubber(override).settings_for("en").regions == ("JP",)
+
+
+def test_default_and_fallback_regions():
+    scrubber = PiiScrubber(PiiConfig(phone_default_regions=["JP"], phone_fallback_regions=["FR"]))
+    assert scrubber.settings_for("und").regions == ("JP", "FR")
+    assert scrubber.settings_for("de").regions == ("DE", "AT", "CH", "FR")
+    assert scrubber.scrub("Tel 03-1234-5678", "und").text == "Tel <PHONE_NUMBER>"
+
+
+def test_unknown_language_still_gets_fallback_regions_and_all_other_entities(scrubber):
+    text = "mail a.b@example.com, call +49 30 1234567, host 93.184.216.34"
+    assert scrubbed(scrubber, text, "und") == "mail <EMAIL_ADDRESS>, call <PHONE_NUMBER>, host <IP_ADDRESS>"
+    assert scrubbed(scrubber, text, "xyz") == "mail <EMAIL_ADDRESS>, call <PHONE_NUMBER>, host <IP_ADDRESS>"
+
+
+def test_several_entities_mixed_scripts_rtl_and_emoji(scrubber):
+    text = "📧 jane@example.org ☎️ +33 6 12 34 56 78 — مرحبا 93.184.216.34 你好 DE89370400440532013000 🎉"
+    assert scrubbed(scrubber, text, "fr") == (
+        "📧 <EMAIL_ADDRESS> ☎️ <PHONE_NUMBER> — مرحبا <IP_ADDRESS> 你好 <IBAN_CODE> 🎉"
+    )
+
+
+def test_lone_surrogates_do_not_break_scrubbing(scrubber):
+    text = "\ud800 a@example.org +49 30 1234567 \udfff 93.184.216.34"
+    assert scrubbed(scrubber, text, "de") == "\ud800 <EMAIL_ADDRESS> <PHONE_NUMBER> \udfff <IP_ADDRESS>"
+
+
+def test_empty_whitespace_and_plain_text_skip_presidio(scrubber):
+    for text in ("", "   \n", "Ein ganz normaler Satz ohne Zahlen.", "ข้อความภาษาไทยล้วน", "😀😀😀"):
+        result = scrubber.scrub(text, "de")
+        assert result.text == text
+        assert result.skipped_presidio
+
+
+def test_huge_document(scrubber):
+    filler = "Lorem ipsum dolor sit amet, 2023 edition. " * 25_000  # ~1 MB
+    text = filler + "Contact jane@example.org or 93.184.216.34." + filler
+    result = scrubber.scrub(text, "en")
+    assert result.counts == {"EMAIL_ADDRESS": 1, "IP_ADDRESS": 1}
+    assert "jane@example.org" not in result.text
+    assert len(result.text) == len(text) - len("jane@example.org") - len("93.184.216.34") + len(
+        "<EMAIL_ADDRESS><IP_ADDRESS>"
+    )
+
+
+def test_extra_presidio_entity_can_be_switched_on():
+    ssn = PiiScrubber(PiiConfig(entities=["US_SSN", "EMAIL_ADDRESS"]))
+    assert ssn.scrub("SSN 078-05-1121 of a@example.com", "en").text == "SSN <US_SSN> of <EMAIL_ADDRESS>"
+    # phone numbers are off in this config
+    assert ssn.scrub("Call +1 212 555 0198", "en").text == "Call +1 212 555 0198"
+
+
+def test_custom_recognizer_from_config():
+    config = PiiConfig(custom_recognizers=[{"name": "EMPLOYEE_ID", "pattern": r"\bEMP-\d{6}\b", "score": 0.9}])
+    result = PiiScrubber(config).scrub("Badge EMP-123456 of jane@example.org; EMP-12 is short", "de")
+    assert result.text == "Badge <EMPLOYEE_ID> of <EMAIL_ADDRESS>; EMP-12 is short"
+    assert result.counts == {"EMAIL_ADDRESS": 1, "EMPLOYEE_ID": 1}
+
+
+def test_min_score_leaves_low_scoring_spans():
+    config = PiiConfig(min_score=0.5)  # phone numbers score 0.4 in presidio
+    result = PiiScrubber(config).scrub("Call +1 212 555 0198 or jane@example.org", "en")
+    assert result.text == "Call +1 212 555 0198 or <EMAIL_ADDRESS>"
+
+
+# --------------------------------------------------------------------------- overlaps
+
+def test_overlaps_resolved_by_score_then_length_then_position():
+    spans = [
+        Span("PHONE_NUMBER", 0, 10, 0.4),
+        Span("CREDIT_CARD", 2, 12, 1.0),
+        Span("IP_ADDRESS", 11, 20, 0.6),
+        Span("A", 30, 35, 0.5),
+        Span("B", 29, 40, 0.5),  # same score, longer: wins
+        Span("C", 50, 55, 0.5),
+        Span("D", 52, 57, 0.5),  # same score and length: the earlier wins
+    ]
+    chosen = resolve_overlaps(spans)
+    assert [s.entity for s in chosen] == ["CREDIT_CARD", "B", "C"]
+    assert resolve_overlaps(list(reversed(spans))) == chosen
+
+
+def test_card_beats_phone_on_the_same_digits(scrubber):
+    assert scrubbed(scrubber, "pay 4111 1111 1111 1111", "en") == "pay <CREDIT_CARD>"
+
+
+# --------------------------------------------------------------------------- modes
+
+def test_placeholder_template():
+    scrubber = PiiScrubber(PiiConfig(placeholder="|||{entity}|||"))
+    assert scrubber.scrub("to a.b@example.com", "en").text == "to |||EMAIL_ADDRESS|||"
+    assert PiiScrubber(PiiConfig(placeholder="[PII]")).scrub("to a.b@example.com", "en").text == "to [PII]"
+
+
+def test_fake_mode_is_consistent_keyed_and_not_real():
+    text = "Mail jane@example.org, again jane@example.org, or bob@example.org; call +49 30 1234567 from 93.184.216.34"
+    first = PiiScrubber(PiiConfig(mode="fake"), seed=7).scrub(text, "de").text
+    again = PiiScrubber(PiiConfig(mode="fake"), seed=7).scrub(text, "de").text
+    other = PiiScrubber(PiiConfig(mode="fake"), seed=8).scrub(text, "de").text
+    assert first == again
+    assert first != other
+    for value in ("jane@example.org", "bob@example.org", "1234567", "93.184.216.34"):
+        assert value not in first
+    fake_jane = fake_value("EMAIL_ADDRESS", "jane@example.org", 7)
+    assert first.count(fake_jane) == 2
+    assert fake_jane.endswith("@example.com")
+    assert fake_value("IP_ADDRESS", "93.184.216.34", 7) in first
+    assert fake_value("IP_ADDRESS", "93.184.216.34", 7).rsplit(".", 1)[0] in ("192.0.2", "198.51.100", "203.0.113")
+
+
+@pytest.mark.parametrize("entity,value", [
+    ("CREDIT_CARD", "4111 1111 1111 1111"),
+    ("IBAN_CODE", "DE89370400440532013000"),
+    ("CRYPTO", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"),
+    ("IP_ADDRESS", "2a00:1450:4001:80b::200e"),
+    ("PHONE_NUMBER", "+49 30 1234567"),
+    ("EMPLOYEE_ID", "EMP-123456"),
+])
+def test_fake_values_are_not_detected_as_real_cards_ibans_or_wallets(scrubber, entity, value):
+    fake = fake_value(entity, value, 1234)
+    assert fake != value
+    assert fake == fake_value(entity, value, 1234)
+    if entity in ("CREDIT_CARD", "IBAN_CODE", "CRYPTO", "IP_ADDRESS"):
+        assert scrubber.scrub(f"x {fake} y", "en").spans == ()
+
+
+def test_drop_document_mode():
+    scrubber = PiiScrubber(PiiConfig(mode="drop_document"))
+    doc = Doc(id="d1", text="mail jane@example.org", source="web", lang="en")
+    decision, stats = scrubber.process(doc)
+    assert isinstance(decision, Dropped) and decision.reason == "pii:contains_pii"
+    assert ("pii/entity/EMAIL_ADDRESS/en", 1) in stats
+    clean = Doc(id="d2", text="no personal data here", source="web", lang="en")
+    assert scrubber.process(clean)[0] is clean
+
+
+def test_too_many_spans_drops_the_document_with_per_language_override():
+    config = PiiConfig(max_spans=2, per_language={"de": {"max_spans": 0}})
+    scrubber = PiiScrubber(config)
+    three = "a@example.org b@example.org c@example.org"
+    assert scrubber.scrub(three, "en").drop_reason == "pii:too_many"
+    assert scrubber.scrub("a@example.org b@example.org", "en").drop_reason is None
+    assert scrubber.scrub("a@example.org", "de").drop_reason == "pii:too_many"
+    assert scrubber.scrub("kein Kontakt", "de").drop_reason is None
+
+
+def test_per_language_entities_override():
+    config = PiiConfig(per_language={"ja": {"entities": ["EMAIL_ADDRESS"]}})
+    scrubber = PiiScrubber(config)
+    assert scrubber.scrub("電話 03-1234-5678 mail a@example.jp", "ja").text == "電話 03-1234-5678 mail <EMAIL_ADDRESS>"
+    assert scrubber.scrub("Call +1 212 555 0198", "en").text == "Call <PHONE_NUMBER>"
+
+
+def test_process_keeps_the_same_doc_when_nothing_is_found(scrubber):
+    doc = Doc(id="x", text="Hello world, 2023.", source="web", lang="en")
+    decision, stats = scrubber.process(doc)
+    assert decision is doc
+    assert stats == [("pii/docs/en", 1), ("pii/precheck_skipped/en", 1)]
+
+
+def test_stats_keys():
+    scrubber = PiiScrubber(PiiConfig())
+    result = scrubber.scrub("a@example.org b@example.org 93.184.216.34 192.168.1.1", "fr")
+    assert stats_for(result, "fr") == [
+        ("pii/docs/fr", 1),
+        ("pii/docs_with_pii/fr", 1),
+        ("pii/spans/fr", 3),
+        ("pii/entity/EMAIL_ADDRESS/fr", 2),
+        ("pii/entity/IP_ADDRESS/fr", 1),
+        ("pii/ignored/private_ip/fr", 1),
+    ]
+    assert ("pii/precheck_skipped/fr", 1) in stats_for(scrubber.scrub("rien", "fr"), "fr")
+
+
+# --------------------------------------------------------------------------- config
+
+def test_config_defaults_and_validation():
+    config = PiiConfig()
+    assert config.entities == ["EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "CRYPTO"]
+    assert config.placeholder == "<{entity}>" and config.mode == "placeholder" and config.max_spans is None
+    assert PiiConfig(entities=["US_SSN", "UK_NHS"]).entities == ["US_SSN", "UK_NHS"]
+    bad = [
+        {"entities": ["NOT_AN_ENTITY"]},
+        {"entities": ["email"]},
+        {"placeholder": "<{kind}>"},
+        {"placeholder": "<{entity"},
+        {"mode": "redact"},
+        {"max_spans": -1},
+        {"min_score": 1.5},
+        {"phone_fallback_regions": ["XX"]},
+        {"phone_regions": {"de": ["Germany"]}},
+        {"phone_shapes": ["(unclosed"]},
+        {"custom_recognizers": [{"name": "X", "pattern": "(unclosed"}]},
+        {"custom_recognizers": [{"name": "X", "pattern": "a*"}]},
+        {"custom_recognizers": [{"name": "X", "pattern": "a"}, {"name": "X", "pattern": "b"}]},
+        {"custom_recognizers": [{"name": "EMAIL_ADDRESS", "pattern": "at"}]},
+        {"per_language": {"de": {"entities": ["NOPE"]}}},
+        {"per_language": {"de": {"unknown": 1}}},
+        {"colour": "red"},
+    ]
+    for data in bad:
+        with pytest.raises(ValidationError):
+            PiiConfig.model_validate(data)
+    # a custom entity may be listed in entities / per_language
+    PiiConfig(entities=["EMP"], custom_recognizers=[{"name": "EMP", "pattern": "EMP-\\d+"}])
+    # region codes are normalised
+    assert PiiConfig(phone_fallback_regions=["us", "US"]).phone_fallback_regions == ["US"]
+
+
+def test_root_config_reads_the_pii_section():
+    config = parse_config(
+        {"name": "t", "sources": [{"name": "web", "paths": ["x.jsonl"]}], "pii": {"mode": "fake", "max_spans": 5}},
+        check_paths=False,
+    )
+    assert config.pii.mode == "fake" and config.pii.max_spans == 5
+
+
+# --------------------------------------------------------------------------- offline, no leaks
+
+def test_no_network_while_building_and_scrubbing(monkeypatch):
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    scrubber = PiiScrubber(PiiConfig(entities=["EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "CREDIT_CARD",
+                                                "IBAN_CODE", "CRYPTO", "URL", "US_SSN"]))
+    for lang, text, value, _ in FOUND:
+        assert value not in scrubber.scrub(text, lang).text
+    assert scrub_snippet("mail someone@example.co.uk") == "mail <EMAIL_ADDRESS>"
+    assert attempts == []
+
+
+def test_found_values_are_never_logged(scrubber, caplog):
+    caplog.set_level(logging.DEBUG)
+    values = [value for _, _, value, _ in FOUND]
+    for lang, text, _, _ in FOUND:
+        scrubber.scrub(text, lang)
+    scrubber.scrub("IBAN DE89 3704 0044 0532 0130 0x and de89370400440532013000", "de")
+    PiiScrubber(PiiConfig(mode="fake")).scrub(" ".join(t for _, t, _, _ in FOUND), "en")
+    logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
+    for value in values:
+        assert value not in logged
+
+
+def test_scrub_snippet_masks_values_and_their_cut_off_halves():
+    assert scrub_snippet("") == ""
+    assert scrub_snippet("plain words") == "plain words"
+    assert scrub_snippet("call +49 30 1234567 now") == "call <PHONE_NUMBER> now"
+    raw = '{"id": 7, "text": "write to jane.doe@example.org"}'
+    cut = scrub_snippet(raw[:41])  # "jane.doe@exam" does not validate any more
+    assert "jane" not in cut and "doe" not in cut and "<EMAIL_ADDRESS>" in cut
+    assert "1111" not in scrub_snippet("card 4111 1111 1111")  # first 12 digits of a card
+    snippet = scrub_snippet("x" * 190 + " jane@example.org " + "y" * 500, max_chars=200)
+    assert len(snippet) == 200 and "jane" not in snippet
+
+
+# --------------------------------------------------------------------------- pre-check
+
+def _corpus() -> list[tuple[str, str]]:
+    corpus = [(lang, text) for lang, text, _, _ in FOUND] + list(KEPT)
+    corpus += [
+        ("en", "mixed: a@example.org +1 212 555 0198 93.184.216.34 4111111111111111 DE89370400440532013000"),
+        ("de", "Ruf an: 030/1234567, Fax (030) 123 45 68, mobil 0171-1234567"),
+        ("fr", "Tél. : +33 (0)1 23 45 67 89 — ext. 12"),
+        ("ja", "〒100-0001 東京都千代田区 ＴＥＬ：０３（１２３４）５６７８"),
+        ("en", "IPv6 ::ffff:93.184.216.34 and 2001:0db8:85a3:0000:0000:8a2e:0370:7334 and ::"),
+        ("en", "times 12:30:45 and 1:2:3 and MAC 00:1A:2B:3C:4D:5E"),
+        ("en", "hex 0xDEADBEEF, sha 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy1, 1234567890123"),
+        ("th", "โทร ๐๒ ๑๒๓ ๔๕๖๗ หรือ 02-123-4567"),
+        ("ar", "رقم ٠٥٠١٢٣٤٥٦٧ أو 0501234567"),
+        ("en", "A plain paragraph about the weather in 2023, with no personal data at all."),
+        ("zh", "今天天气很好，我们去公园散步吧。"),
+        ("de", "Die Sitzung beginnt um 9 Uhr im Raum 12."),
+        ("ar", "مرحبا بكم في موقعنا"),
+    ]
+    return corpus
+
+
+def test_precheck_never_changes_the_output_on_the_test_corpus(scrubber):
+    skipped = 0
+    for lang, text in _corpus():
+        fast = scrubber.scrub(text, lang, precheck=True)
+        slow = scrubber.scrub(text, lang, precheck=False)
+        assert fast.text == slow.text, (lang, text)
+        assert fast.spans == slow.spans and fast.ignored == slow.ignored
+        skipped += fast.skipped_presidio
+    assert skipped > 0  # the pre-check does skip some documents
+
+
+PII_ALPHABET = st.sampled_from(
+    list("0123456789 -.:@+()/abcdefABCDEFXYZ_例は") + ["de", ".com", "DE", "bc1", "\n", "ไทย", "٣"]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(PII_ALPHABET, max_size=60).map("".join), st.sampled_from(["en", "de", "ja", "und"]))
+def test_precheck_property(scrubber, text, lang):
+    assert scrubber.scrub(text, lang, precheck=True).text == scrubber.scrub(text, lang, precheck=False).text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200), st.sampled_from(["en", "zh", "ar", "th", ""]))
+def test_arbitrary_unicode_never_raises(scrubber, text, lang):
+    result = scrubber.scrub(text, lang)
+    assert isinstance(result.text, str)
+    for span in result.spans:
+        assert 0 <= span.start < span.end <= len(text)
+
+
+def test_two_scrubbers_agree(scrubber):
+    other = PiiScrubber(PiiConfig())
+    for lang, text in _corpus():
+        assert other.scrub(text, lang) == scrubber.scrub(text, lang)
+
+
+# --------------------------------------------------------------------------- Beam transform
+
+def _root_config(**pii):
+    return parse_config(
+        {"name": "t", "seed": 99, "sources": [{"name": "web", "paths": ["x.jsonl"]}], "pii": pii},
+        check_paths=False,
+    )
+
+
+DOCS = [
+    Doc(id="a", text="Mail jane@example.org or call +49 30 1234567.", source="web", lang="de"),
+    Doc(id="b", text="Nothing personal, version 1.2.3.4 from 192.168.0.1.", source="web", lang="en"),
+    Doc(id="c", text="a@example.org b@example.org c@example.org", source="web", lang="en"),
+    Doc(id="d", text="電話は 03-1234-5678 です。", source="web", lang="ja"),
+]
+
+
+def test_transform_on_test_pipeline(beam_pipeline):
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from pipeline.stages.pii import PiiScrub
+
+    with beam_pipeline as p:
+        out = p | beam.Create(DOCS) | PiiScrub(_root_config(max_spans=2))
+        assert_that(
+            out["kept"] | "KeptText" >> beam.Map(lambda d: (d.id, d.text, d.lang)),
+            equal_to([
+                ("a", "Mail <EMAIL_ADDRESS> or call <PHONE_NUMBER>.", "de"),
+                ("b", "Nothing personal, version 1.2.3.4 from 192.168.0.1.", "en"),
+                ("d", "電話は <PHONE_NUMBER> です。", "ja"),
+            ]),
+            label="kept",
+        )
+        assert_that(
+            out["dropped"] | "DroppedIds" >> beam.Map(lambda d: (d.doc.id, d.reason)),
+            equal_to([("c", "pii:too_many")]),
+            label="dropped",
+        )
+        assert_that(
+            out["stats"] | "SumStats" >> beam.CombinePerKey(sum),
+            equal_to([
+                ("pii/docs/de", 1), ("pii/docs/en", 2), ("pii/docs/ja", 1),
+                ("pii/docs_with_pii/de", 1), ("pii/docs_with_pii/en", 1), ("pii/docs_with_pii/ja", 1),
+                ("pii/spans/de", 2), ("pii/spans/en", 3), ("pii/spans/ja", 1),
+                ("pii/entity/EMAIL_ADDRESS/de", 1), ("pii/entity/PHONE_NUMBER/de", 1),
+                ("pii/entity/EMAIL_ADDRESS/en", 3), ("pii/entity/PHONE_NUMBER/ja", 1),
+                ("pii/ignored/private_ip/en", 1), ("pii/ignored/version_like/en", 1),
+            ]),
+            label="stats",
+        )
+
+
+def test_transform_fake_mode_uses_the_root_seed_and_custom_recognizers(beam_pipeline):
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from pipeline.stages.pii import PiiScrub
+
+    fake = fake_value("EMAIL_ADDRESS", "jane@example.org", 99)
+    docs = [DOCS[0].with_(text=DOCS[0].text + " Badge EMP-123456.")]
+    config = _root_config(mode="fake", custom_recognizers=[{"name": "EMPLOYEE_ID", "pattern": r"EMP-\d{6}"}],
+                          per_language={"de": {"max_spans": 5}})
+    with beam_pipeline as p:
+        out = p | beam.Create(docs) | PiiScrub(config)
+        assert_that(
+            out["kept"] | beam.Map(lambda d: (fake in d.text, "jane" in d.text, "EMP-123456" in d.text)),
+            equal_to([(True, False, False)]),
+        )
+
+
+def test_transform_disabled_passes_documents_through(beam_pipeline):
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to, is_empty
+
+    from pipeline.stages.pii import PiiScrub
+
+    with beam_pipeline as p:
+        out = p | beam.Create(DOCS) | PiiScrub(_root_config(enabled=False))
+        assert_that(out["kept"] | beam.Map(lambda d: d.text), equal_to([d.text for d in DOCS]), label="kept")
+        assert_that(out["dropped"], is_empty(), label="dropped")
+        assert_that(out["stats"], is_empty(), label="stats")
