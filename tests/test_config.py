@@ -120,3 +120,28 @@ def test_run_refuses_a_bad_config_without_traceback(tmp_path, corpus, capsys):
     assert main(["run", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "seed" in err and "Traceback" not in err
+
+
+def test_shipped_mixtures_are_valid():
+    import glob
+    import os
+
+    import yaml
+
+    from pipeline.config import parse_config
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    files = sorted(glob.glob(os.path.join(root, "mixtures", "*.yaml")))
+    assert len(files) >= 2
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+        # remote paths cannot be listed here: the schema is what is checked
+        config = parse_config(data, origin=path, check_paths=False)
+        assert config.sources
+
+
+def test_mixture_weights_must_name_sources(tmp_path, corpus):
+    problems = _problems(tmp_path, _valid(corpus).replace(
+        "mixture:\n", "mixture:\n  weights: {web: 1, wbe: 2}\n"))
+    assert any("unknown source 'wbe'" in p for p in problems)
