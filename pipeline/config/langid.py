@@ -67,7 +67,8 @@ class LangIdConfig(StageConfig):
     )
     script_subtag: bool = Field(
         True,
-        description="Add the text's script to the code when it is not the language's usual one (sr-Latn, hi-Latn).",
+        description="Add the text's script to the code when it is not the language's usual one but one CLDR "
+        "lists for it (sr-Latn, hi-Latn).",
     )
     batch_size: int = Field(
         256, ge=1, le=100_000, description="Largest number of documents predicted per batch in the Beam transform."
