@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a mixture config and list every problem")
     validate.add_argument("config", help="mixture YAML file")
+    validate.add_argument("--schema-only", action="store_true",
+                          help="check keys, types and values only: do not list input paths, probe the "
+                               "output or load models (for configs of remote storage not reachable from here)")
 
     plan = sub.add_parser("plan", help="print the token budget and per-bucket sampling plan")
     plan.add_argument("config", help="mixture YAML file")
@@ -64,17 +67,18 @@ def _cmd_validate(args) -> int:
     from pipeline.config import ConfigError, load_config
 
     _filesystem_options([])
-
     try:
-        config = load_config(args.config)
-        _check_resources(config)
+        config = load_config(args.config, check_paths=not args.schema_only)
+        if not args.schema_only:
+            _check_resources(config)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{args.config}: {len(exc.problems)} problem(s)", file=sys.stderr)
         return EXIT_USAGE
     names = ", ".join(s.name for s in config.sources)
-    print(f"{args.config}: OK — mixture '{config.name}', {len(config.sources)} source(s): {names}")
+    scope = " (schema only: paths and models not checked)" if args.schema_only else ""
+    print(f"{args.config}: OK{scope} — mixture '{config.name}', {len(config.sources)} source(s): {names}")
     return EXIT_OK
 
 
@@ -120,7 +124,8 @@ def _cmd_run(args, beam_args: list[str]) -> int:
         return EXIT_USAGE
     log = (lambda _msg: None) if args.quiet else print
     try:
-        summary = run(config, beam_args, overwrite=args.overwrite, log=log)
+        summary = run(config, beam_args, overwrite=args.overwrite, log=log,
+                      progress_seconds=0.0 if args.quiet else 10.0)
     except FileExistsError as exc:
         _error(str(exc))
         return EXIT_USAGE

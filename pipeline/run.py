@@ -11,6 +11,7 @@ check after the run that every record read is accounted for exactly once.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -43,40 +44,64 @@ class AccountingError(RuntimeError):
 
 
 class ReadFileFn(beam.DoFn):
-    """Reads one input file; Docs on the main output, Rejected on the 'rejected' output."""
+    """Reads one input file; Docs on the main output, Rejected on the 'rejected' output.
 
-    def __init__(self, config: Config):
+    With ``progress_seconds`` > 0 it prints, at most that often, how far this worker has
+    read (stderr; on Dataflow/Flink that is the worker log). The local runner gives the
+    launcher no metrics until the end, so this is how a long local run shows progress.
+    """
+
+    def __init__(self, config: Config, progress_seconds: float = 0.0, total_files: int = 0):
         self._sources = config.sources
+        self._progress_seconds = progress_seconds
+        self._total_files = total_files
 
     def setup(self):
         self._read = count("read", "records")
         self._rejected = count("read", "rejected")
+        self._files_done = 0
+        self._records_done = 0
+        self._last_report = time.monotonic()
 
     def process(self, file: InputFile):
         source = self._sources[file.source_index]
         for record in read_file(source, file):
             self._read.inc()
+            self._records_done += 1
             if isinstance(record, Rejected):
                 self._rejected.inc()
                 yield pvalue.TaggedOutput(REJECTED, record)
             else:
                 yield record
+        self._files_done += 1
+        self._maybe_report()
+
+    def _maybe_report(self):
+        if self._progress_seconds <= 0:
+            return
+        now = time.monotonic()
+        if now - self._last_report >= self._progress_seconds:
+            self._last_report = now
+            print(f"progress: this worker has read {self._files_done:,} of {self._total_files:,} files, "
+                  f"{self._records_done:,} records", file=sys.stderr, flush=True)
 
 
 class ReadSources(beam.PTransform):
     """All document sources -> {"docs": PCollection[Doc], "rejected": PCollection[Rejected]}."""
 
-    def __init__(self, config: Config, inputs: list[InputFile]):
+    def __init__(self, config: Config, inputs: list[InputFile], progress_seconds: float = 0.0):
         super().__init__()
         self._config = config
         self._inputs = inputs
+        self._progress_seconds = progress_seconds
 
     def expand(self, pbegin):
         outputs = (
             pbegin
             | "ListFiles" >> beam.Create(self._inputs)
             | "SpreadFiles" >> beam.Reshuffle()
-            | "ReadFiles" >> beam.ParDo(ReadFileFn(self._config)).with_outputs(REJECTED, main="docs")
+            | "ReadFiles" >> beam.ParDo(ReadFileFn(self._config, self._progress_seconds, len(self._inputs)))
+            .with_outputs(REJECTED, main="docs")
         )
         return {"docs": outputs.docs, "rejected": outputs[REJECTED]}
 
@@ -355,12 +380,13 @@ class RunLayout:
         return self.path(WORK_DIR, "shards.json")
 
 
-def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layout: RunLayout) -> None:
+def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layout: RunLayout,
+                progress_seconds: float = 0.0) -> None:
     stats: list = []
     dropped: list = []
     examples: list = []
 
-    read = p | "Read" >> ReadSources(config, inputs)
+    read = p | "Read" >> ReadSources(config, inputs, progress_seconds)
     docs, rejected = read["docs"], read["rejected"]
     stats.append(docs | "ReadStatsDocs" >> beam.FlatMap(read_stats))
     stats.append(rejected | "ReadStatsRejected" >> beam.FlatMap(read_stats))
@@ -477,7 +503,7 @@ def prepare_output(output: str, overwrite: bool) -> RunLayout:
 
 
 def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool = False,
-        log: Callable[[str], None] = print) -> RunSummary:
+        log: Callable[[str], None] = print, progress_seconds: float = 0.0) -> RunSummary:
     from pipeline.io.manifest import build_manifest
 
     started = time.time()
@@ -489,7 +515,7 @@ def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool =
     inputs = plan_input_files([s for s in config.sources if s.kind == "documents"], fs.expand_patterns)
     log(f"mixture run: {config.name} — {len(inputs)} input files, seed {config.seed}, output {layout.root}")
     p = beam.Pipeline(runner=runner, options=options)
-    build_graph(p, config, inputs, layout)
+    build_graph(p, config, inputs, layout, progress_seconds)
     from pipeline.report.console import watch_progress
 
     result = p.run()

@@ -122,6 +122,14 @@ def test_run_refuses_a_bad_config_without_traceback(tmp_path, corpus, capsys):
     assert "seed" in err and "Traceback" not in err
 
 
+def test_palm2_like_example_passes_schema_only_validation(capsys):
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    assert main(["validate", "--schema-only", os.path.join(root, "mixtures", "palm2_like.yaml")]) == 0
+    assert "schema only" in capsys.readouterr().out
+
+
 def test_shipped_mixtures_are_valid():
     import glob
     import os

@@ -1,0 +1,97 @@
+"""The launcher and graph on a small synthetic corpus (stages off, so it is fast)."""
+
+import gzip
+import json
+import os
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.config import load_config
+from pipeline.io.readers import InputFile
+from pipeline.run import LOCAL_RUNNER, ReadFileFn, pipeline_options, run
+
+TEXT = "This is a plain sentence about rivers and hills. It has a second sentence too."
+
+
+@pytest.fixture
+def small(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    with open(data / "a.jsonl", "w", encoding="utf-8") as f:
+        for i in range(60):
+            f.write(json.dumps({"id": f"doc-{i:03d}", "text": f"{TEXT} Number {i}."}) + "\n")
+        f.write("{not json\n")
+    config = tmp_path / "small.yaml"
+    config.write_text(
+        "name: small\nseed: 11\n"
+        f"output: {tmp_path / 'out'}\n"
+        f"sources:\n  - name: web\n    paths: ['{data}/*.jsonl']\n"
+        "langid: {enabled: false}\nquality: {enabled: false}\ndedup: {enabled: false}\npii: {enabled: false}\n"
+        "mixture:\n  shards: {count: 3, format: jsonl.gz}\n",
+        encoding="utf-8")
+    return tmp_path, str(config)
+
+
+def _assignment(out):
+    shards = {}
+    d = os.path.join(out, "shards")
+    for name in sorted(os.listdir(d)):
+        with gzip.open(os.path.join(d, name), "rt", encoding="utf-8") as f:
+            shards[name] = [json.loads(line)["id"] for line in f]
+    return shards
+
+
+def test_runner_flags(capsys):
+    options, runner = pipeline_options([])
+    assert runner == LOCAL_RUNNER
+    _, runner = pipeline_options(["--runner", "DirectRunner"])
+    assert runner == LOCAL_RUNNER  # never the Prism-downloading DirectRunner
+    options, runner = pipeline_options(["--runner=PortableRunner", "--job_endpoint", "localhost:1"])
+    assert runner == "PortableRunner"
+    assert options.get_all_options()["job_endpoint"] == "localhost:1"
+
+
+def test_jsonl_gz_shards_every_record_accounted_and_seed_changes_assignment(small):
+    tmp, config_path = small
+    config = load_config(config_path)
+    summary = run(config, [], log=lambda _m: None)
+    acct = summary.accounting
+    assert (acct["read"], acct["written"], acct["rejected"], acct["dropped"]) == (61, 60, 1, 0)
+    first = _assignment(summary.output)
+    assert sorted(first) == ["part-00000-of-00003.jsonl.gz", "part-00001-of-00003.jsonl.gz",
+                             "part-00002-of-00003.jsonl.gz"]
+    assert sorted(i for ids in first.values() for i in ids) == [f"doc-{i:03d}" for i in range(60)]
+
+    other = run(load_config(config_path, seed=12, output=str(tmp / "out12")), [], log=lambda _m: None)
+    second = _assignment(other.output)
+    assert first != second
+    assert sorted(i for ids in second.values() for i in ids) == sorted(i for ids in first.values() for i in ids)
+
+
+def test_overwrite_replaces_the_previous_run(small, capsys):
+    tmp, config_path = small
+    assert main(["run", config_path, "--quiet"]) == 0
+    stale = tmp / "out" / "shards" / "part-00009-of-00010.jsonl.gz"
+    stale.write_bytes(b"old")
+    assert main(["run", config_path, "--quiet"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["run", config_path, "--quiet", "--overwrite"]) == 0
+    assert not stale.exists()
+    manifest = json.load(open(tmp / "out" / "manifest.json"))
+    assert manifest["seed"] == 11 and len(manifest["shards"]["files"]) == 3
+
+
+def test_progress_lines_are_throttled(small, capsys):
+    tmp, config_path = small
+    config = load_config(config_path)
+    fn = ReadFileFn(config, progress_seconds=1e-9, total_files=1)
+    fn.setup()
+    path = str(tmp / "data" / "a.jsonl")
+    records = list(fn.process(InputFile(0, path, "a.jsonl", "jsonl")))
+    assert len(records) == 61
+    assert "read 1 of 1 files, 61 records" in capsys.readouterr().err
+    quiet = ReadFileFn(config)
+    quiet.setup()
+    list(quiet.process(InputFile(0, path, "a.jsonl", "jsonl")))
+    assert capsys.readouterr().err == ""
