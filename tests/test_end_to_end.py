@@ -4,7 +4,6 @@ determinism across reruns and runner modes."""
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 

@@ -193,7 +193,7 @@ def funnel(stats: dict[str, Any]) -> list[dict[str, Any]]:
         parts = key.split("/")
         if parts[0] != "dropped" or len(parts) != 5 or parts[4] not in ("docs", "tokens"):
             continue
-        reason, _source, lang, measure = parts[1], parts[2], parts[3], parts[4]
+        reason, lang, measure = parts[1], parts[3], parts[4]
         entry = by_reason.setdefault(reason, {"reason": reason, "stage": reason.split(":", 1)[0],
                                               "docs": 0, "tokens": 0, "by_lang": defaultdict(int)})
         entry[measure] += _num(value)

@@ -8,7 +8,8 @@ from typing import Any, Iterable, Sequence
 
 from pipeline.report import charts
 from pipeline.report.figures import POINTS, accounting_line, stage_rank
-from pipeline.report.markdown import MAX_ROWS, SPECIAL_GROUPS, fmt, fmt_pct, largest, mixture_rows
+from pipeline.report.markdown import (MAX_ROWS, SPECIAL_GROUPS, fmt, fmt_pct, funnel_reason_rows, funnel_step_rows,
+                                      mixture_rows)
 from pipeline.report.tables import table_rows_with_others
 
 CSS = """
@@ -139,17 +140,10 @@ def _sources(report: dict[str, Any]) -> str:
 
 def _funnel(report: dict[str, Any]) -> str:
     f = report["funnel"]
-    steps = table(["step", "change", "documents remaining"],
-                  [[s["step"], "" if s["step"] in ("read", "written") else f"{s['change']:+,}", s["remaining"]]
-                   for s in f["steps"]])
+    steps = table(["step", "change", "documents remaining"], funnel_step_rows(f))
     reasons = ""
     if f["reasons"]:
-        rows = []
-        for r in f["reasons"]:
-            langs = ", ".join(f"{lang} {n:,}" for lang, n in largest(r["by_lang"], 5))
-            if len(r["by_lang"]) > 5:
-                langs += f", … ({len(r['by_lang']) - 5} more)"
-            rows.append([r["stage"], r["reason"], r["docs"], r["tokens"], langs])
+        rows = funnel_reason_rows(f)
         reasons = "<h3>Dropped documents per reason</h3>" + table(
             ["stage", "reason", "documents", "tokens", "largest languages"], rows, [False, False, True, True, False])
     per_lang = ""

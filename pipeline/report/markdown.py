@@ -35,6 +35,23 @@ def largest(counts: dict[str, int], n: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
+def funnel_step_rows(f: dict[str, Any]) -> list[list[Any]]:
+    """Rows (step, change, documents remaining) of the funnel, for every renderer."""
+    return [[s["step"], "" if s["step"] in ("read", "written") else f"{s['change']:+,}", s["remaining"]]
+            for s in f["steps"]]
+
+
+def funnel_reason_rows(f: dict[str, Any], top: int = 5) -> list[list[Any]]:
+    """Rows (stage, reason, documents, tokens, largest languages) of the funnel."""
+    rows = []
+    for r in f["reasons"]:
+        langs = ", ".join(f"{lang} {n:,}" for lang, n in largest(r["by_lang"], top))
+        if len(r["by_lang"]) > top:
+            langs += f", … ({len(r['by_lang']) - top} more)"
+        rows.append([r["stage"], r["reason"], r["docs"], r["tokens"], langs])
+    return rows
+
+
 def md_table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> list[str]:
     """A Markdown table; ``align`` is one char per column, 'l' or 'r' (default: l then r)."""
     align = align or ("l" + "r" * (len(header) - 1))
@@ -113,16 +130,9 @@ def _languages_points_md(report: dict[str, Any]) -> list[str]:
 def _funnel_md(report: dict[str, Any]) -> list[str]:
     f = report["funnel"]
     lines = ["## Filtering funnel", ""]
-    lines += md_table(["step", "change", "documents remaining"],
-                      [[s["step"], "" if s["step"] in ("read", "written") else f"{s['change']:+,}", s["remaining"]]
-                       for s in f["steps"]]) + [""]
+    lines += md_table(["step", "change", "documents remaining"], funnel_step_rows(f)) + [""]
     if f["reasons"]:
-        rows = []
-        for r in f["reasons"]:
-            langs = ", ".join(f"{lang} {n:,}" for lang, n in largest(r["by_lang"], 5))
-            if len(r["by_lang"]) > 5:
-                langs += f", … ({len(r['by_lang']) - 5} more)"
-            rows.append([r["stage"], r["reason"], r["docs"], r["tokens"], langs])
+        rows = funnel_reason_rows(f)
         lines += ["### Dropped documents per reason", ""]
         lines += md_table(["stage", "reason", "documents", "tokens", "largest languages"], rows, "llrrl") + [""]
     stages = sorted({s for r in f["by_language"] for s in r["dropped"]}, key=stage_rank)
