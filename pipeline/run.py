@@ -1,6 +1,6 @@
 """Builds the Beam graph from a validated Config and runs it: the only place that wires stages.
 
-    read ─► normalize ─► language ID ─► token count ─► quality ─► dedup ─► PII
+    read ─► unique ids ─► normalize ─► language ID ─► token count ─► quality ─► dedup ─► PII
          ─► mixture sampling ─► shards          (+ rejected/, stats for the report)
 
 Every stage returns {"kept", "dropped", "stats"} (see pipeline/stages/base.py). Dropped
@@ -113,6 +113,40 @@ def _normalize(doc: Doc):
     if not text.strip():
         return Dropped(doc, "normalize:empty_after_cleanup")
     return doc if text == doc.text else doc.with_(text=text)
+
+
+def rename_duplicate_ids(doc_id: str, docs: list[Doc]) -> list[Doc]:
+    """Documents that share an id: the first (by source, file, line, text) keeps it, the
+    others become ``{id}#dup{k}`` with ``metadata["original_id"]``, so that every later
+    stage (dedup representatives, shard order, mixture copies) sees unique ids."""
+    if len(docs) == 1:
+        return docs
+    from pipeline.hashing import stable_digest
+
+    def order(d: Doc):
+        m = d.metadata
+        return (d.source, str(m.get("input_file", "")), int(m.get("input_line") or 0), stable_digest(d.text))
+
+    ordered = sorted(docs, key=order)
+    out = [ordered[0]]
+    for k, d in enumerate(ordered[1:], 1):
+        out.append(d.with_(id=f"{doc_id}#dup{k}").with_metadata(original_id=doc_id))
+    return out
+
+
+class UniqueIds(beam.PTransform):
+    """Makes document ids unique (input data often repeats them); counts the renames."""
+
+    def expand(self, docs):
+        renamed = (
+            docs
+            | "KeyById" >> beam.Map(lambda d: (d.id, d))
+            | "GroupById" >> beam.GroupByKey()
+            | "Rename" >> beam.FlatMap(lambda kv: rename_duplicate_ids(kv[0], list(kv[1])))
+        )
+        stats = renamed | "RenameStats" >> beam.FlatMap(
+            lambda d: [(f"ids/renamed/{d.source}", 1)] if "original_id" in d.metadata else [])
+        return {"kept": renamed, "stats": stats}
 
 
 class Normalize(beam.PTransform):
@@ -392,7 +426,9 @@ def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layou
     stats.append(rejected | "ReadStatsRejected" >> beam.FlatMap(read_stats))
     stats.append(rejected | "RejectedStats" >> beam.FlatMap(rejected_stats))
 
-    normalized = docs | "Normalize" >> Normalize()
+    unique = docs | "UniqueIds" >> UniqueIds()
+    stats.append(unique["stats"])
+    normalized = unique["kept"] | "Normalize" >> Normalize()
     dropped.append(normalized["dropped"])
     docs = normalized["kept"]
 

@@ -95,3 +95,27 @@ def test_progress_lines_are_throttled(small, capsys):
     quiet.setup()
     list(quiet.process(InputFile(0, path, "a.jsonl", "jsonl")))
     assert capsys.readouterr().err == ""
+
+
+def test_duplicate_ids_are_renamed_deterministically():
+    from pipeline.records import Doc
+    from pipeline.run import rename_duplicate_ids
+
+    a = Doc(id="x", text="first", source="web", metadata={"input_file": "a.jsonl", "input_line": 3})
+    b = Doc(id="x", text="second", source="web", metadata={"input_file": "a.jsonl", "input_line": 9})
+    c = Doc(id="x", text="third", source="books", metadata={"input_file": "b.parquet", "input_line": 1})
+    for docs in ([a, b, c], [c, b, a]):
+        out = rename_duplicate_ids("x", docs)
+        assert [(d.id, d.text) for d in out] == [("x", "third"), ("x#dup1", "first"), ("x#dup2", "second")]
+        assert out[1].metadata["original_id"] == "x"
+    assert rename_duplicate_ids("y", [a]) == [a]
+
+
+def test_repeated_ids_in_the_input_survive_as_distinct_documents(small):
+    tmp, config_path = small
+    with open(tmp / "data" / "a.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "doc-000", "text": "A different text that reuses an id."}) + "\n")
+    summary = run(load_config(config_path), [], log=lambda _m: None)
+    ids = sorted(i for ids in _assignment(summary.output).values() for i in ids)
+    assert "doc-000" in ids and "doc-000#dup1" in ids and len(ids) == 61
+    assert summary.report["stats"]["ids/renamed/web"] == 1
