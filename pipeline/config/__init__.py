@@ -15,14 +15,20 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from pipeline.config.base import StageConfig, StrictModel
+from pipeline.config.canaries import CanariesConfig
+from pipeline.config.control_tokens import ControlTokensConfig
 from pipeline.config.dedup import DedupConfig
 from pipeline.config.langid import LangIdConfig
 from pipeline.config.mixture import MixtureConfig, ShardsConfig
+from pipeline.config.parallel import ParallelConfig
 from pipeline.config.pii import PiiConfig
 from pipeline.config.quality import QualityConfig
 from pipeline.config.sources import SourceConfig, infer_format
 
 __all__ = [
+    "CanariesConfig",
+    "ControlTokensConfig",
+    "ParallelConfig",
     "Config",
     "ConfigError",
     "DedupConfig",
@@ -38,15 +44,6 @@ __all__ = [
     "parse_config",
 ]
 
-# Sections described by SPEC.md whose stages are not part of this version yet: a config
-# that sets them gets a clear message instead of a silent no-op.
-NOT_YET_SUPPORTED = {
-    "parallel": "parallel-data stage",
-    "canaries": "canary injection",
-    "control_tokens": "control-token stage",
-}
-
-
 class Config(StrictModel):
     name: str = Field(description="Mixture name.", pattern=r"^[A-Za-z0-9_.\-]+$")
     seed: int = Field(1234, ge=0, lt=2**63, description="Seed of every random decision.")
@@ -56,18 +53,13 @@ class Config(StrictModel):
     quality: QualityConfig = Field(default_factory=QualityConfig, description="Quality filtering rules.")
     dedup: DedupConfig = Field(default_factory=DedupConfig, description="Exact and MinHash near-duplicate removal.")
     pii: PiiConfig = Field(default_factory=PiiConfig, description="PII scrubbing (presidio-analyzer).")
+    parallel: ParallelConfig = Field(default_factory=ParallelConfig,
+                                     description="English-paired parallel data from kind: parallel sources.")
+    control_tokens: ControlTokensConfig = Field(default_factory=ControlTokensConfig,
+                                                description="Toxicity (and other) control tokens on a fraction of documents.")
     mixture: MixtureConfig = Field(default_factory=MixtureConfig, description="Budget, weights, sampling, shards.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _unsupported_sections(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key, what in NOT_YET_SUPPORTED.items():
-                if key in data:
-                    raise ValueError(
-                        f"'{key}': the {what} is not available in this version; remove the section"
-                    )
-        return data
+    canaries: CanariesConfig = Field(default_factory=CanariesConfig,
+                                     description="Canary sequences injected into the shards, with a secret manifest.")
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> "Config":
@@ -76,6 +68,10 @@ class Config(StrictModel):
             if source.name in seen:
                 raise ValueError(f"duplicate source name '{source.name}'")
             seen.add(source.name)
+        parallel = [s.name for s in self.sources if s.kind == "parallel"]
+        if parallel and not self.parallel.enabled:
+            raise ValueError(f"source(s) {', '.join(parallel)} are kind: parallel; switch the stage on with "
+                             "parallel: {enabled: true} (or remove them)")
         for where, keys in (("mixture.weights", self.mixture.weights),
                             ("mixture.languages.per_source", self.mixture.languages.per_source)):
             for key in keys:

@@ -1,0 +1,11 @@
+"""Settings of the parallel stage (owned by that stage)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from pipeline.config.base import StageConfig
+
+
+class ParallelConfig(StageConfig):
+    enabled: bool = Field(False, description="Run this stage; off unless switched on.")
