@@ -29,3 +29,20 @@ def test_every_config_key_has_a_description():
     missing = [line.split("|")[1].strip() for line in reference_markdown().splitlines()
                if line.startswith("| `") and line.rstrip().endswith("|  |")]
     assert not missing, f"keys without a description: {missing}"
+
+
+def test_stage_cores_do_not_import_beam():
+    """DESIGN.md: each stage's core is plain Python, testable without Beam."""
+    import subprocess
+    import sys
+
+    cores = ["pipeline.stages.langid_core", "pipeline.stages.quality_core", "pipeline.stages.dedup_core",
+             "pipeline.stages.pii_core", "pipeline.mixture.allocation", "pipeline.mixture.sampling",
+             "pipeline.mixture.tokens", "pipeline.mixture.budget", "pipeline.text.normalize",
+             "pipeline.text.segment", "pipeline.text.script", "pipeline.text.langcodes"]
+    code = ("import sys, importlib\n"
+            f"for m in {cores!r}: importlib.import_module(m)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'apache_beam')[:5])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -529,7 +529,7 @@ def test_accuracy_tool(tmp_path, capsys):
 
 
 def test_unicode_space_class_is_complete():
-    from pipeline.stages.langid import _UNICODE_SPACE
+    from pipeline.stages.langid_core import _UNICODE_SPACE
 
     fasttext_spaces = set(" \t\v\f\r\n")
     python_spaces = {chr(i) for i in range(0x110000) if chr(i).isspace()}

