@@ -1,7 +1,7 @@
 """Builds the Beam graph from a validated Config and runs it: the only place that wires stages.
 
     read ─► unique ids ─► normalize ─► language ID ─► token count ─► quality ─► dedup ─► PII
-         ─► mixture sampling ─► shards          (+ rejected/, stats for the report)
+         ─► control tokens ─► mixture sampling ─► shards          (+ rejected/, stats for the report)
 
 Every stage returns {"kept", "dropped", "stats"} (see pipeline/stages/base.py). Dropped
 documents and rejected records are counted into one stats table, so the launcher can
@@ -192,6 +192,12 @@ def _dedup(config: Config) -> beam.PTransform:
     return Deduplicate(config)
 
 
+def _control_tokens(config: Config) -> beam.PTransform:
+    from pipeline.stages.control_tokens import ControlTokens
+
+    return ControlTokens(config)
+
+
 def _mixture(config: Config) -> beam.PTransform:
     from pipeline.mixture.transform import MixtureSample
 
@@ -214,6 +220,8 @@ FILTER_STAGES: list[StageSpec] = [
     StageSpec("quality", lambda c: c.quality.enabled, _quality),
     StageSpec("dedup", lambda c: c.dedup.enabled, _dedup),
     StageSpec("pii", lambda c: c.pii.enabled, _pii),
+    # after PII, before the mixture: marks a fraction of documents, removes none
+    StageSpec("control_tokens", lambda c: c.control_tokens.enabled, _control_tokens),
 ]
 
 

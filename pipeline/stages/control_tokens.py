@@ -1,0 +1,143 @@
+"""Control tokens (PaLM 2): mark a small, keyed fraction of documents with special tokens.
+
+For a fraction of the documents chosen by a keyed hash of (seed, id), the stage scores
+the toxicity of the text, maps the score to a level and writes the level's token
+(``<|toxicity:high|>``) before (or after) the text; optionally a language token too.
+Everything is configurable (``control_tokens`` in the YAML, see docs/control_tokens.md).
+
+The first part of this module is the pure-Python core (no Beam): text normalization
+for matching, :class:`Lexicon`, the scorers (an interface with two implementations:
+:class:`LexiconScorer` and :class:`MetadataFieldScorer`) and :class:`ControlTokenMarker`,
+which decides for one document. The last part is the Beam transform
+:class:`ControlTokens`:
+
+* ``kept``    — every document; the marked ones with tokens added to ``Doc.text``,
+  ``Doc.tokens`` increased and ``metadata["control_tokens"]`` (the token strings),
+  ``metadata["toxicity_level"]`` / ``metadata["toxicity_score"]`` when scored;
+* ``dropped`` — normally empty: only a document whose whole text was a control-token
+  look-alike (removed from real text, see below) is dropped, reason
+  ``control_tokens:empty_after_lookalikes``;
+* ``stats``   — ``control_tokens/docs/<lang>``, ``control_tokens/selected/<lang>``,
+  ``control_tokens/scored/<lang>``, ``control_tokens/unscored/<why>/<lang>``,
+  ``control_tokens/toxicity/<level>/<lang>``, ``control_tokens/below_first_level/<lang>``,
+  ``control_tokens/lang/<lang>``, ``control_tokens/marked/<lang>``,
+  ``control_tokens/added_tokens/<lang>``, ``control_tokens/lookalikes_removed/<lang>``.
+
+Strings in real text that look like a control token (``<|toxicity:low|>`` typed on a web
+page) are removed from every document, so that the model only ever sees the tokens
+this stage writes.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+
+from pipeline.records import Doc
+from pipeline.stages.base import STATS, apply_filter, count
+from pipeline.stages.control_tokens_core import (  # noqa: F401 - the core is re-exported
+    BUNDLED_LEXICON_DIR,
+    ControlTokenMarker,
+    Decision,
+    EMPTY_AFTER_LOOKALIKES,
+    Lexicon,
+    LexiconError,
+    LexiconScorer,
+    MetadataFieldScorer,
+    PURPOSE,
+    STAGE,
+    Score,
+    ToxicityScorer,
+    level_for,
+    lexicon_score,
+    load_lexicons,
+    lookalike_pattern,
+    make_scorer,
+    normalize_for_matching,
+)
+
+
+# ----------------------------------------------------------------------------- Beam
+
+
+class _MakeMarker:
+    """Called in ``DoFn.setup``: loads lexicons (FileSystems) and the token counter once per worker."""
+
+    def __init__(self, section: dict, seed: int, tokenizer_config):
+        self._section = section
+        self._seed = seed
+        self._tokenizer_config = tokenizer_config
+
+    def __call__(self):
+        from pipeline.config.control_tokens import ControlTokensConfig
+        from pipeline.mixture.tokens import make_counter
+
+        config = ControlTokensConfig.model_validate(self._section)
+        scorer = make_scorer(config.toxicity) if "toxicity" in config.attributes else None
+        marker = ControlTokenMarker(config, self._seed, scorer, make_counter(self._tokenizer_config))
+        marked = count(STAGE, "marked")
+
+        def decide(doc: Doc):
+            decision = marker.mark(doc)
+            if any(key.startswith(f"{STAGE}/marked/") for key, _ in decision.stats):
+                marked.inc()
+            return decision.result, decision.stats
+
+        return decide
+
+
+def check_lexicon_dir(toxicity) -> None:
+    """Fail when the graph is built (not on a worker) if the lexicons cannot be read."""
+    if toxicity.scorer == "lexicon":
+        load_lexicons(toxicity.lexicon_dir)
+
+
+class ControlTokens(beam.PTransform):
+    """Adds control tokens to a keyed fraction of the documents; see the module docstring.
+
+    Reads ``config.control_tokens``, ``config.seed`` and ``config.mixture.tokenizer``;
+    reads ``Doc.id``, ``text``, ``lang``, ``script``, ``tokens``, ``metadata``; writes
+    ``Doc.text``, ``Doc.tokens`` and ``Doc.metadata`` of marked documents.
+    """
+
+    def __init__(self, config, label: str | None = None):
+        super().__init__(label)
+        section = config.control_tokens
+        self._enabled = section.enabled
+        self._section = section.model_dump(mode="json")
+        self._seed = int(config.seed)
+        mixture = getattr(config, "mixture", None)
+        self._tokenizer_config = getattr(mixture, "tokenizer", None)
+        if self._enabled and "toxicity" in section.attributes:
+            check_lexicon_dir(section.toxicity)
+
+    def expand(self, pcoll):
+        if not self._enabled:
+            return {
+                "kept": pcoll,
+                "dropped": pcoll | "NoControlTokensDropped" >> beam.FlatMap(lambda doc: ()),
+                "stats": pcoll | "NoControlTokensStats" >> beam.FlatMap(lambda doc: ()),
+            }
+        result = apply_filter(pcoll, "MarkControlTokens", STAGE,
+                              _MakeMarker(self._section, self._seed, self._tokenizer_config))
+        result[STATS] = result[STATS] | "SumControlTokenStats" >> beam.CombinePerKey(sum)
+        return result
+
+
+__all__ = [
+    "BUNDLED_LEXICON_DIR",
+    "ControlTokenMarker",
+    "ControlTokens",
+    "Decision",
+    "Lexicon",
+    "LexiconError",
+    "LexiconScorer",
+    "MetadataFieldScorer",
+    "Score",
+    "ToxicityScorer",
+    "level_for",
+    "lexicon_score",
+    "load_lexicons",
+    "lookalike_pattern",
+    "make_scorer",
+    "normalize_for_matching",
+]
