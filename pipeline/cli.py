@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="re-render the report of a finished run")
     report.add_argument("output_dir", help="OUTPUT_DIR of a finished run")
+
+    from pipeline import canaries_cli
+
+    canaries_cli.add_parser(sub)
     return parser
 
 
@@ -213,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_plan(args)
         if args.command == "report":
             return _cmd_report(args)
+        if args.command == "canaries":
+            from pipeline import canaries_cli
+
+            return canaries_cli.main(args)
     except KeyboardInterrupt:
         _error("interrupted")
         return 130

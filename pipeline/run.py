@@ -1,7 +1,7 @@
 """Builds the Beam graph from a validated Config and runs it: the only place that wires stages.
 
     read ─► unique ids ─► normalize ─► language ID ─► token count ─► quality ─► dedup ─► PII
-         ─► control tokens ─► mixture sampling ─► shards          (+ rejected/, stats for the report)
+         ─► (+ parallel data) ─► control tokens ─► mixture sampling ─► canaries ─► shards          (+ rejected/, stats for the report)
 
 Every stage returns {"kept", "dropped", "stats"} (see pipeline/stages/base.py). Dropped
 documents and rejected records are counted into one stats table, so the launcher can
@@ -11,6 +11,7 @@ check after the run that every record read is accounted for exactly once.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -198,6 +199,30 @@ def _control_tokens(config: Config) -> beam.PTransform:
     return ControlTokens(config)
 
 
+def _canaries(config: Config) -> beam.PTransform:
+    from pipeline.stages.canaries import InjectCanaries
+
+    return InjectCanaries(config)
+
+
+def _canary_manifest_path(config: Config, layout: RunLayout) -> str:
+    path = config.canaries.manifest
+    if "://" in path or os.path.isabs(path):
+        return path
+    return layout.path(*path.split("/"))
+
+
+def _write_canary_manifest(path: str):
+    def write(entries: list) -> str:
+        from pipeline.stages.canaries import manifest_jsonl  # sorted by id, one object per line
+
+        fs.make_dirs(path.rsplit("/", 1)[0])
+        fs.write_bytes(path, manifest_jsonl(entries))
+        return path
+
+    return write
+
+
 def _mixture(config: Config) -> beam.PTransform:
     from pipeline.mixture.transform import MixtureSample
 
@@ -220,7 +245,11 @@ FILTER_STAGES: list[StageSpec] = [
     StageSpec("quality", lambda c: c.quality.enabled, _quality),
     StageSpec("dedup", lambda c: c.dedup.enabled, _dedup),
     StageSpec("pii", lambda c: c.pii.enabled, _pii),
-    # after PII, before the mixture: marks a fraction of documents, removes none
+]
+# Parallel data joins here (it has its own language ID, filters, dedup and PII); then
+# stages that annotate every document, parallel examples included.
+MARK_STAGES: list[StageSpec] = [
+    # marks a fraction of documents, removes none
     StageSpec("control_tokens", lambda c: c.control_tokens.enabled, _control_tokens),
 ]
 
@@ -423,13 +452,23 @@ class RunLayout:
 
 
 def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layout: RunLayout,
-                progress_seconds: float = 0.0) -> None:
+                progress_seconds: float = 0.0, parallel_inputs: list[InputFile] | None = None) -> None:
     stats: list = []
     dropped: list = []
     examples: list = []
 
     read = p | "Read" >> ReadSources(config, inputs, progress_seconds)
     docs, rejected = read["docs"], read["rejected"]
+    parallel = None
+    if config.parallel.enabled and parallel_inputs:
+        from pipeline.stages.parallel import ParallelSources
+
+        parallel = p | "Parallel" >> ParallelSources(config, parallel_inputs)
+        rejected = (rejected, parallel["rejected"]) | "AllRejected" >> beam.Flatten()
+        stats.append(parallel["docs"] | "ReadStatsParallelDocs" >> beam.FlatMap(read_stats))
+        stats.append(parallel["dropped"] | "ReadStatsParallelDropped" >> beam.FlatMap(lambda d: read_stats(d.doc)))
+        stats.append(parallel["stats"])
+        dropped.append(parallel["dropped"])
     stats.append(docs | "ReadStatsDocs" >> beam.FlatMap(read_stats))
     stats.append(rejected | "ReadStatsRejected" >> beam.FlatMap(read_stats))
     stats.append(rejected | "RejectedStats" >> beam.FlatMap(rejected_stats))
@@ -448,12 +487,26 @@ def build_graph(p: beam.Pipeline, config: Config, inputs: list[InputFile], layou
     for spec in FILTER_STAGES:
         if spec.enabled(config):
             docs = _apply_stage(docs, spec, config, dropped, stats, examples)
+    if parallel is not None:
+        docs = (docs, parallel["docs"]) | "WithParallel" >> beam.Flatten()
+    for spec in MARK_STAGES:
+        if spec.enabled(config):
+            docs = _apply_stage(docs, spec, config, dropped, stats, examples)
     stats.append(docs | "MeasureFiltered" >> beam.FlatMap(point_stats("filtered")))
 
     mixture = docs | "Mixture" >> _mixture(config)
     dropped.append(mixture["dropped"])
     stats.append(mixture["stats"])
     final = mixture["kept"]
+    if config.canaries.enabled:
+        canaries = final | "Canaries" >> _canaries(config)
+        stats.append(canaries["stats"])
+        final = canaries["kept"]
+        _ = (
+            canaries["manifest"]
+            | "CollectCanaries" >> beam.combiners.ToList()
+            | "WriteCanaryManifest" >> beam.Map(_write_canary_manifest(_canary_manifest_path(config, layout)))
+        )
     stats.append(final | "MeasureFinal" >> beam.FlatMap(point_stats("final")))
 
     all_dropped = dropped | "AllDropped" >> beam.Flatten()
@@ -559,7 +612,10 @@ def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool =
     inputs = plan_input_files([s for s in config.sources if s.kind == "documents"], fs.expand_patterns)
     log(f"mixture run: {config.name} — {len(inputs)} input files, seed {config.seed}, output {layout.root}")
     p = beam.Pipeline(runner=runner, options=options)
-    build_graph(p, config, inputs, layout, progress_seconds)
+    from pipeline.io.bitext import plan_parallel_inputs
+
+    parallel_inputs = plan_parallel_inputs(config, fs.expand_patterns) if config.parallel.enabled else []
+    build_graph(p, config, inputs, layout, progress_seconds, parallel_inputs)
     from pipeline.report.console import watch_progress
 
     result = p.run()

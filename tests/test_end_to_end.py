@@ -69,7 +69,7 @@ def test_accounting_balances_and_rejected_records_are_written(demo_run):
     acct = report["accounting"]
     assert acct["balanced"]
     assert acct["read"] == acct["selected"] + acct["dropped"] + acct["rejected"]
-    assert acct["written"] == acct["selected"] + acct["extra_copies"]
+    assert acct["written"] == acct["selected"] + acct["extra_copies"] + acct["canaries"]
     rejected = []
     for name in os.listdir(os.path.join(demo_run, "rejected")):
         with open(os.path.join(demo_run, "rejected", name), encoding="utf-8") as f:
@@ -137,3 +137,28 @@ def test_planted_duplicates_and_low_quality_pages_are_dropped(demo_run):
         assert not (pair["a"] in ids and pair["b"] in ids), pair
     for page in planted["low_quality"]:
         assert page["id"] not in ids, page
+
+
+def test_canaries_are_injected_as_declared_in_the_secret_manifest(demo_run):
+    from pipeline.stages.canaries import check_injection
+
+    rows = _read_shards(demo_run)
+    with open(os.path.join(demo_run, "canaries", "manifest.jsonl"), encoding="utf-8") as f:
+        manifest = [json.loads(line) for line in f]
+    assert manifest and check_injection(manifest, rows) == []
+    report = json.load(open(os.path.join(demo_run, "report", "report.json")))
+    assert report["accounting"]["canaries"] == sum(e["repetitions"] for e in manifest)
+    # the shards do not say which documents are canaries
+    assert not any("canary" in (row["source"] + row["id"] + row["metadata"]).lower() for row in rows)
+
+
+def test_parallel_examples_and_control_tokens_reach_the_mixture(demo_run):
+    rows = _read_shards(demo_run)
+    bitext = [r for r in rows if r["source"] == "bitext"]
+    assert bitext and all(r["lang"] != "en" for r in bitext)
+    assert {json.loads(r["metadata"])["direction"] for r in bitext} >= {"to_english", "from_english"}
+    marked = [r for r in rows if "control_tokens" in json.loads(r["metadata"])]
+    assert marked and all(r["text"].startswith("<|") for r in marked)
+    report = json.load(open(os.path.join(demo_run, "report", "report.json")))
+    planted_bad = json.load(open(os.path.join(SAMPLE, "planted.json")))["bitext_bad"]
+    assert report["accounting"]["dropped_by_stage"]["parallel"] == len(planted_bad)

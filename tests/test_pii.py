@@ -179,6 +179,161 @@ def test_dates_and_amounts_are_not_phone_numbers(scrubber):
     assert scrubbed(scrubber, "Zadzwoń 601 234 567 teraz.", "pl") == "Zadzwoń <PHONE_NUMBER> teraz."
 
 
+# ---------------------------------------------------- counts, versions, ranges (pii_eval.py findings)
+
+COUNTS_KEPT = [
+    # numbers written like counts, valid as phone numbers of the document's regions, no phone word
+    ("pl", "Województwo liczy 394 027 865 mieszkańców i 423 gmin."),
+    ("pl", "Mecz oglądało 793917481 widzów."),
+    ("es", "En 1999 la ciudad tenía 618 174 974 habitantes."),
+    ("es", "El partido terminó 5:4 ante 611.117.335 espectadores."),
+    ("pt", "O jogo terminou 3:4 diante de 223.509.882 torcedores."),
+    ("it", "La regione conta 368.826.481 abitanti."),
+    ("zh", "2013年该市人口为62194182人，比2007年增长30.1%。"),
+    ("zh", "下载量达38766356次。"),
+    ("en", "SELECT * FROM orders WHERE id IN (2353433048, 9760246031);"),
+    ("en", "const MAX_ROWS = 5622557125;\nstatic const long kMagic = 7086586566;"),
+    ("it", "L'ordine 1992/02646 parte dal magazzino di Milano."),
+    ("de", "Der Haushalt beträgt 16613 Euro, siehe Seiten 397-409."),
+    # dotted versions and dates inside a candidate
+    ("pl", "Wersja 12.5.32.2681 naprawia 422 błędów."),
+    ("en", "Version 18.18.230.1625 fixes 119 bugs; 3.9.209.9813 too."),
+    ("en", "## [0.9.0] - 2018-06-03\n- bump dependency to 7.3.16.6\n"),
+    ("en", "gcc version 0.2.8 20230615 (Red Hat 0.2.8-7)"),
+]
+
+
+@pytest.mark.parametrize("lang,text", COUNTS_KEPT)
+def test_counts_versions_and_ranges_are_not_phone_numbers(scrubber, lang, text):
+    result = scrubber.scrub(text, lang)
+    assert result.text == text
+    assert result.spans == ()
+
+
+def test_count_like_numbers_are_counted_as_ignored(scrubber):
+    result = scrubber.scrub("W 2020 roku miasto liczyło 672 854 947 mieszkańców.", "pl")
+    assert result.ignored == {"count_like": 1}
+    assert ("pii/ignored/count_like/pl", 1) in stats_for(result, "pl")
+
+
+PHONE_WORDS_FOUND = [
+    # the same layouts next to a phone word (before or after, in many languages) are phone numbers
+    ("pl", "Tel. 609 141 777 (po południu)", "609 141 777"),
+    ("pl", "Zadzwoń pod numer 882 795 831 po szóstej.", "882 795 831"),
+    ("pl", "Telefon kontaktowy: 505 715 038", "505 715 038"),
+    ("es", "Teléfono de contacto 612345678.", "612345678"),
+    ("it", "Chiamami al 3349885862 dopo le sei.", "3349885862"),
+    ("pt", "Celular 11 91234-5678", "11 91234-5678"),
+    ("zh", "请发到13812345678联系我们。", "13812345678"),
+    ("zh", "电话：62194182（工作日）", "62194182"),
+    ("ja", "☎ 0312345678", "0312345678"),
+    ("ru", "Звоните по номеру 4951234567 после шести.", "4951234567"),
+    ("en", "Phone: 2125550198", "2125550198"),
+    # longer than a count usually is, or with a trunk prefix: no phone word needed
+    ("zh", "我的信息：15191417776，请查收。", "15191417776"),
+    ("de", "Meine Angaben: 015123456789.", "015123456789"),
+]
+
+
+@pytest.mark.parametrize("lang,text,value", PHONE_WORDS_FOUND)
+def test_count_like_numbers_next_to_a_phone_word_are_phone_numbers(scrubber, lang, text, value):
+    result = scrubber.scrub(text, lang)
+    assert result.text == text.replace(value, "<PHONE_NUMBER>")
+
+
+def test_phone_word_must_be_close_and_not_separated_by_another_number(scrubber):
+    assert scrubbed(scrubber, "Call us by 2021! Over 394 027 865 people came.", "pl") == \
+        "Call us by 2021! Over 394 027 865 people came."
+    far = "Telefon " + "x" * 45 + " 609 141 777"
+    assert scrubbed(scrubber, far, "pl") == far
+    # 'tel' is a whole word, not the start of 'television'
+    assert scrubbed(scrubber, "Television reached 609 141 777 homes.", "pl") == "Television reached 609 141 777 homes."
+
+
+def test_count_rule_settings():
+    text = "Województwo liczy 394 027 865 mieszkańców."
+    off = PiiScrubber(PiiConfig(phone_counts_need_context=False))
+    assert off.scrub(text, "pl").text == "Województwo liczy <PHONE_NUMBER> mieszkańców."
+    short = PiiScrubber(PiiConfig(phone_count_max_digits=8))
+    assert short.scrub(text, "pl").text == "Województwo liczy <PHONE_NUMBER> mieszkańców."
+    words = PiiScrubber(PiiConfig(phone_context_words=["liczy"]))
+    assert words.scrub(text, "pl").text == "Województwo liczy <PHONE_NUMBER> mieszkańców."
+    assert words.scrub("Tel. 609 141 777", "pl").text == "Tel. 609 141 777"
+    stems = PiiScrubber(PiiConfig(phone_context_words=["numer*"]))
+    assert stems.scrub("Numerek: 609 141 777", "pl").text == "Numerek: <PHONE_NUMBER>"
+    with pytest.raises(ValidationError):
+        PiiConfig(phone_count_max_digits=-1)
+
+
+INVALID_BUT_PHONE_SHAPED = [
+    # written with '+' and a country code, of a possible length, but not valid (faker makes many)
+    ("ru", "Тел.: +7 (794) 551-17-04", "+7 (794) 551-17-04"),
+    ("en", "Call +1-627-923-2825 today.", "+1-627-923-2825"),
+    ("pt", "Tel.: +55 92 9459-3216", "+55 92 9459-3216"),
+    ("nl", "Bel +31(0)957 338015 morgen.", "+31(0)957 338015"),
+    # layouts of phone_shapes: US with dashes or dots, trunk area code in parentheses, Russian 8 (...)
+    ("en", "Call me on 379-472-6812 after six.", "379-472-6812"),
+    ("en", "Call me on 611.331.9360 after six.", "611.331.9360"),
+    ("nl", "Mijn gegevens: (0674) 189765.", "(0674) 189765"),
+    ("en", "Ring (0115) 4960960 please.", "(0115) 4960960"),
+    ("ru", "Телефон 8 (183) 598-09-17 (только утром)", "8 (183) 598-09-17"),
+]
+
+
+@pytest.mark.parametrize("lang,text,value", INVALID_BUT_PHONE_SHAPED)
+def test_invalid_numbers_in_unmistakable_phone_notation_are_scrubbed(scrubber, lang, text, value):
+    assert scrubber.scrub(text, lang).text == text.replace(value, "<PHONE_NUMBER>")
+
+
+def test_extension_after_a_us_shape_stays_and_isbns_are_not_shapes(scrubber):
+    assert scrubbed(scrubber, "Call 379-472-6812x0317", "en") == "Call <PHONE_NUMBER>x0317"
+    assert scrubbed(scrubber, "ISBN 978-0-306-40615-7 and 978-306-4061-57", "en") == \
+        "ISBN 978-0-306-40615-7 and 978-306-4061-57"
+
+
+def test_international_leniency_can_require_valid_numbers():
+    strict = PiiScrubber(PiiConfig(phone_international_leniency=1))
+    assert strict.scrub("Тел.: +7 (794) 551-17-04", "ru").text == "Тел.: +7 (794) 551-17-04"
+    assert strict.scrub("Тел.: +7 495 123-45-67", "ru").text == "Тел.: <PHONE_NUMBER>"
+
+
+CARDS_FOUND = [
+    ("en", "Card 4277904572706330052 on file", "4277904572706330052"),  # Visa, 19 digits
+    ("en", "Card 2223 2340 2989 8469 on file", "2223 2340 2989 8469"),  # Mastercard 2-series
+    ("en", "Card 213127757614304 on file", "213127757614304"),  # JCB 15
+    ("en", "Card 3503 8333 3683 5004 on file", "3503 8333 3683 5004"),  # JCB-like 35xx
+    ("en", "Card 30388368595743 on file", "30388368595743"),  # Diners, 14 digits
+    ("en", "Maestro 502007043412 on file", "502007043412"),  # Maestro, 12 digits
+    ("de", "Karte 4111 1111 1111 1111 2023 gültig", "4111 1111 1111 1111"),  # trailing group retried
+]
+
+
+@pytest.mark.parametrize("lang,text,value", CARDS_FOUND)
+def test_card_numbers_of_every_length_and_issuer(scrubber, lang, text, value):
+    result = scrubber.scrub(text, lang)
+    assert result.text == text.replace(value, "<CREDIT_CARD>")
+    assert result.counts == {"CREDIT_CARD": 1}
+
+
+def test_luhn_valid_digits_outside_card_layouts_are_not_cards(scrubber):
+    text = "[05:16:57] GET /api/v0/items?id=6981245546 200 660ms"
+    assert scrubbed(scrubber, text, "en") == text
+    assert scrubbed(scrubber, "ref 79927398713 and 1234567812345670000", "en") == \
+        "ref 79927398713 and 1234567812345670000"
+    assert scrubbed(scrubber, "code 123456789012 ok", "en") == "code 123456789012 ok"  # 12 digits, no Maestro prefix
+
+
+def test_checksum_valid_ibans_of_countries_presidio_does_not_know():
+    scrubber = PiiScrubber(PiiConfig())
+    # Russia joined the IBAN registry in 2022; faker's zh_CN IBANs are 21 characters, not GB's 22
+    for text, value in [("Счёт RU9421573681930364TIXLZWXUQAOYHUB.", "RU9421573681930364TIXLZWXUQAOYHUB"),
+                        ("账户GB52ECCM4896427576819。", "GB52ECCM4896427576819"),
+                        ("IBAN GB87 HELU 2227 2886 2105 1 bitte", "GB87 HELU 2227 2886 2105 1")]:
+        assert scrubber.scrub(text, "ru").text == text.replace(value, "<IBAN_CODE>"), text
+    broken = "Счёт RU9521573681930364TIXLZWXUQAOYHUB и XX00123456789012345678."
+    assert scrubber.scrub(broken, "ru").text == broken
+
+
 def test_e164_number_is_a_phone_not_a_card(scrubber):
     # 4915123694700 happens to pass the Luhn check
     assert scrubbed(scrubber, "Handy: +4915123694700.", "de") == "Handy: <PHONE_NUMBER>."

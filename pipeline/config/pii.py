@@ -21,7 +21,8 @@ DEFAULT_ENTITIES = (
 
 DEFAULT_VERSION_CONTEXT_WORDS = (
     "version", "versions", "ver", "v", "release", "build", "firmware", "rev", "revision",
-    "python", "java", "node", "npm", "pip", "gcc", "kernel", "versión", "versione", "versão",
+    "python", "java", "node", "npm", "pip", "gcc", "kernel", "bump", "bumped", "bumps", "upgrade", "upgraded",
+    "upgrades", "downgrade", "dependency", "dependencies", "changelog", "versión", "versione", "versão",
     "versie", "wersja", "verze", "версия", "версія", "バージョン", "版本", "버전",
 )
 
@@ -29,6 +30,21 @@ DEFAULT_IP_CONTEXT_WORDS = (
     "ip", "ipv4", "ipv6", "address", "addr", "host", "hostname", "server", "resolver", "dns", "proxy",
     "gateway", "client", "adresse", "serveur", "dirección", "servidor", "indirizzo", "adres", "adresy",
     "serwer", "endereço", "адрес", "сервер", "サーバー", "サーバ", "アドレス", "服务器", "伺服器", "地址", "서버", "주소",
+)
+
+# Words that make a nearby number a phone number. A trailing '*' matches any continuation
+# of the word (telef* = telefon, telefonu, telefone, ...); words of spaced scripts must
+# start (and, without '*', end) at a token boundary; CJK words and symbols match anywhere.
+DEFAULT_PHONE_CONTEXT_WORDS = (
+    "tel", "tél", "tlf", "tfno", "phone*", "telephon*", "téléphon*", "telef*", "teléf*", "telf", "mobile*",
+    "mobil*", "móvil", "handy", "cell", "cellphone", "cellular", "cellulare", "celular", "portable", "gsm",
+    "fax", "whatsapp", "sms", "hotline", "call", "calling", "ring", "dial", "contact*", "kontakt*", "contatt*",
+    "contat*", "contacto", "anruf*", "rufen", "appel", "appelez", "appeler", "appelle", "llame", "llámame",
+    "llámenos", "llámanos", "llamar", "llamada", "chiama", "chiamami", "chiamaci", "chiamare", "chiamateci",
+    "bel", "bellen", "zadzwo*", "dzwoń", "dzwonić", "ligue", "ligar", "ligação", "телеф*", "тел", "моб*",
+    "факс", "звон*", "позвон*", "контакт*",
+    "電話", "电话", "手机", "手機", "携帯", "ケータイ", "連絡", "联系", "聯繫", "聯絡", "致电", "전화", "연락", "휴대폰", "핸드폰",
+    "☎", "☏", "✆", "📞", "📱",
 )
 
 _ENTITY_NAME = r"^[A-Z][A-Z0-9_]*$"
@@ -117,10 +133,40 @@ class PiiConfig(StageConfig):
         "(each one is a further pass; international +CC numbers are found whatever the region).",
     )
     phone_shapes: list[str] = Field(
-        default_factory=lambda: [r"(?<![\d(])\(\d{3}\)[ \u00A0]?\d{3}[-.\u00A0 ]\d{4}(?!\d)"],
+        default_factory=lambda: [
+            r"(?<![\d(])\(\d{3}\)[ \u00A0]?\d{3}[-.\u00A0 ]\d{4}(?!\d)",
+            r"(?<![\w.+\-/])[2-9]\d{2}(?P<sep>[-.])\d{3}(?P=sep)\d{4}(?![\-/.]\d|\d|[^\W\dx])",
+            r"(?<![\w(])\(0\d{1,4}\)[ \u00A0\-]?\d{2,4}(?:[ \u00A0\-]?\d{2,4}){0,2}(?![\d\-])",
+            r"(?<![\w+])8[ \u00A0]?\(\d{3,5}\)[ \u00A0]?\d{2,3}(?:-\d{2}-\d{2}|-\d{4})(?![\d\-])",
+        ],
         description="Regexes of unmistakable phone layouts scrubbed even when python-phonenumbers finds the number "
-        "invalid (the default catches US-style '(555) 201-4478'); a match must contain as many digits as the "
-        "shortest number of the document's regions.",
+        "invalid (the defaults catch US-style '(555) 201-4478' and '555-201-4478' / '555.201.4478', a trunk "
+        "area code in parentheses '(0115) 496 0960', Russian '8 (495) 123-45-67'); a match must "
+        "contain as many digits as the shortest number of the document's regions.",
+    )
+    phone_international_leniency: int = Field(
+        0, ge=0, le=3,
+        description="python-phonenumbers leniency for numbers written with '+' and a country code (+7 (794) 551-17-04): "
+        "0 (default) accepts any number of a possible length for that country, valid or not; a value >= "
+        "phone_leniency adds nothing.",
+    )
+    phone_context_words: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PHONE_CONTEXT_WORDS),
+        description="Words that mark a nearby number as a phone number (tel, phone*, 電話, ...): within 40 characters "
+        "before it or 16 after it, with no other digit in between; case-insensitive; a trailing '*' matches any "
+        "continuation; whole tokens in spaced scripts, anywhere in CJK.",
+    )
+    phone_counts_need_context: bool = Field(
+        True,
+        description="Numbers written like a count — only digits, or digits grouped by thousands (394 027 865, "
+        "963.142.378), a year/serial (1992/02646) or a range (397-409); not starting with 0 or '+'; at most "
+        "phone_count_max_digits digits — are scrubbed as phone numbers only with a phone_context_words word "
+        "nearby (kept: count_like).",
+    )
+    phone_count_max_digits: int = Field(
+        10, ge=0, le=20,
+        description="Longest count-like number (in digits) that needs a phone word; longer ones (11-digit mobiles "
+        "such as 13812345678) are scrubbed without one.",
     )
     phone_leniency: int = Field(
         1, ge=0, le=3, description="python-phonenumbers leniency: 0 possible, 1 valid (default), 2 strict grouping, 3 exact grouping."

@@ -23,5 +23,5 @@ def build_manifest(config: Config, shard_entries: list[dict], accounting: dict[s
             "tokens": sum(e["tokens"] for e in shard_entries),
             "files": shard_entries,
         },
-        "accounting": {k: accounting[k] for k in ("read", "selected", "dropped", "rejected", "extra_copies", "written")},
+        "accounting": {k: accounting[k] for k in ("read", "selected", "dropped", "rejected", "extra_copies", "canaries", "written")},
     }

@@ -33,8 +33,8 @@ SPINE_GROUPS = ("read", "rejected", "dropped", "point")
 
 # Order in which stages remove documents (pipeline/run.py); stages not listed here are
 # placed after "pii" and before "mixture", alphabetically.
-STAGE_ORDER = ("read", "normalize", "langid", "tokens", "quality", "dedup", "pii", "parallel",
-               "control_tokens", "canaries", "mixture")
+STAGE_ORDER = ("read", "normalize", "langid", "tokens", "quality", "dedup", "pii", "parallel", "control_tokens",
+               "mixture", "canaries", "write")
 
 PCT_DIGITS = 6
 
@@ -157,21 +157,23 @@ def accounting(stats: dict[str, Any]) -> dict[str, Any]:
     dropped = sum(dropped_by_reason.values())
     written = sum(_num(v) for k, v in stats.items() if k.startswith("point/final/") and k.endswith("/docs"))
     extra_copies = sum(_num(v) for k, v in stats.items() if k.startswith("mixture/copies/"))
-    selected = written - extra_copies
+    canaries = sum(_num(v) for k, v in stats.items() if k.startswith("canaries/injected_docs/"))
+    selected = written - extra_copies - canaries
     return {
         "read": read,
         "rejected": rejected,
         "dropped": dropped,
         "selected": selected,
         "extra_copies": extra_copies,
+        "canaries": canaries,
         "written": written,
         "dropped_by_stage": dict(sorted(dropped_by_stage.items(), key=lambda kv: stage_rank(kv[0]))),
         "dropped_by_reason": dict(sorted(dropped_by_reason.items())),
         "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
         "rejected_by_source": dict(sorted(rejected_by_source.items())),
         "read_balanced": read == selected + dropped + rejected,
-        "written_balanced": written == selected + extra_copies,
-        "balanced": read == selected + dropped + rejected and written == selected + extra_copies,
+        "written_balanced": written == selected + extra_copies + canaries,
+        "balanced": read == selected + dropped + rejected and written == selected + extra_copies + canaries,
     }
 
 
@@ -180,7 +182,8 @@ def accounting_line(acct: dict[str, Any]) -> str:
     ok = "balanced" if acct.get("balanced") else "NOT BALANCED"
     return (f"read {acct['read']:,} = selected {acct['selected']:,} + dropped {acct['dropped']:,} "
             f"+ rejected {acct['rejected']:,}; written {acct['written']:,} = selected {acct['selected']:,} "
-            f"+ extra copies {acct['extra_copies']:,} ({ok})")
+            f"+ extra copies {acct['extra_copies']:,}"
+            + (f" + canaries {acct['canaries']:,}" if acct.get("canaries") else "") + f" ({ok})")
 
 
 # ---------------------------------------------------------------------------- funnel

@@ -8,7 +8,8 @@ from typing import Any, Iterable, Sequence
 
 from pipeline.report import charts
 from pipeline.report.figures import POINTS, accounting_line, stage_rank
-from pipeline.report.markdown import (MAX_ROWS, SPECIAL_GROUPS, fmt, fmt_pct, funnel_reason_rows, funnel_step_rows,
+from pipeline.report.markdown import (MAX_ROWS, SPECIAL_GROUPS, accounting_rows, fmt, fmt_pct, funnel_reason_rows,
+                                      funnel_step_rows,
                                       mixture_rows)
 from pipeline.report.tables import table_rows_with_others
 
@@ -81,11 +82,7 @@ def _section(anchor: str, title: str, *parts: str) -> str:
 
 def _accounting(acct: dict[str, Any]) -> str:
     ok = acct.get("balanced")
-    rows = [["records read", acct["read"]], ["rejected (unreadable input)", acct["rejected"]]]
-    rows += [[f"dropped by {stage}", n] for stage, n in sorted(acct.get("dropped_by_stage", {}).items(),
-                                                                key=lambda kv: stage_rank(kv[0]))]
-    rows += [["selected for the mixture", acct["selected"]], ["extra copies (repetition)", acct["extra_copies"]],
-             ["written to the shards", acct["written"]]]
+    rows = accounting_rows(acct)
     rejected = ""
     if acct.get("rejected_by_reason"):
         rejected = ("<h3>Rejected input records</h3>"

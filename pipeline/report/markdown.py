@@ -35,6 +35,18 @@ def largest(counts: dict[str, int], n: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
+def accounting_rows(acct: dict[str, Any]) -> list[list[Any]]:
+    """Rows (what, records) of the accounting table, for every renderer."""
+    rows = [["records read", acct["read"]], ["rejected (unreadable input)", acct["rejected"]]]
+    for stage, n in sorted(acct.get("dropped_by_stage", {}).items(), key=lambda kv: stage_rank(kv[0])):
+        rows.append([f"dropped by {stage}", n])
+    rows += [["selected for the mixture", acct["selected"]], ["extra copies (repetition)", acct["extra_copies"]]]
+    if acct.get("canaries"):
+        rows.append(["canary documents injected", acct["canaries"]])
+    rows.append(["written to the shards", acct["written"]])
+    return rows
+
+
 def funnel_step_rows(f: dict[str, Any]) -> list[list[Any]]:
     """Rows (step, change, documents remaining) of the funnel, for every renderer."""
     return [[s["step"], "" if s["step"] in ("read", "written") else f"{s['change']:+,}", s["remaining"]]
@@ -78,12 +90,7 @@ def top_table_md(table: dict[str, Any]) -> list[str]:
 
 def _accounting_md(acct: dict[str, Any]) -> list[str]:
     lines = ["## Accounting", "", accounting_line(acct), ""]
-    rows = [["records read", acct["read"]], ["rejected (unreadable input)", acct["rejected"]]]
-    for stage, n in sorted(acct.get("dropped_by_stage", {}).items(), key=lambda kv: stage_rank(kv[0])):
-        rows.append([f"dropped by {stage}", n])
-    rows += [["selected for the mixture", acct["selected"]], ["extra copies (repetition)", acct["extra_copies"]],
-             ["written to the shards", acct["written"]]]
-    return lines + md_table(["", "records"], rows) + [""]
+    return lines + md_table(["", "records"], accounting_rows(acct)) + [""]
 
 
 def _sources_md(report: dict[str, Any]) -> list[str]:

@@ -5,7 +5,7 @@ worker except the optional audit file and the handful of per-round counts)::
 
     docs ─► exact key ─► GroupByKey ─► keep min(keep key) ──────────────► kept′ / dropped(dedup:exact)
     kept′ ─► shingles, MinHash, band keys ─► GroupByKey(band) ─► star edges member→bucket min
-          ─► Distinct ─► [verify: join signatures of both ends, estimated Jaccard ≥ t]
+          ─► Distinct ─► [verify: join shingle fingerprints (or signatures) of both ends, Jaccard ≥ t]
           ─► max_rounds × (large-star GBK, small-star GBK)   (Kiveris et al. 2014)
           ─► (node → component min) ─► CoGroupByKey with the docs ─► kept / dropped(dedup:near)
 
@@ -30,7 +30,6 @@ from pipeline.stages.dedup_core import (
     NearFeaturizer,
     NearSettings,
     exact_key,
-    estimated_jaccard,
     keep_key,
     large_star,
     node_id,
@@ -41,6 +40,7 @@ from pipeline.stages.dedup_core import (
     star_map_large,
     star_map_small,
     summarize_bucket,
+    verification_similarity,
 )
 
 STAGE = "dedup"
@@ -169,7 +169,7 @@ class _FeaturizeFn(beam.DoFn):
         for key in f.bands:
             yield pvalue.TaggedOutput(_BANDS, (key, f.node))
         if self._near.verify:
-            yield pvalue.TaggedOutput(_SIGS, (f.node, f.signature))
+            yield pvalue.TaggedOutput(_SIGS, (f.node, f.verify_payload))
         if self._weights:
             weight = int(doc.metadata.get(CLUSTER_SIZE_KEY, 1))
             if weight != 1:
@@ -221,10 +221,11 @@ class _AttachSignatureFn(beam.DoFn):
 
 
 class _VerifyFn(beam.DoFn):
-    """Join step 2 (key = edge's smaller end b): keep (a, b) if estimated Jaccard ≥ threshold."""
+    """Join step 2 (key = edge's smaller end b): keep (a, b) if their similarity ≥ threshold."""
 
-    def __init__(self, threshold: float):
+    def __init__(self, threshold: float, method: str):
         self._t = threshold
+        self._method = method
 
     def start_bundle(self):
         self._stats = _GlobalStatsBuffer()
@@ -236,7 +237,7 @@ class _VerifyFn(beam.DoFn):
             return
         sig_b = sigs[0]
         for a, sig_a in grouped["from"]:
-            if estimated_jaccard(sig_a, sig_b) >= self._t:
+            if verification_similarity(self._method, sig_a, sig_b) >= self._t:
                 self._stats.add("dedup/near/verified_pairs")
                 yield a, b
             else:
@@ -422,7 +423,7 @@ class _NearDedup(beam.PTransform):
             verified = (
                 {"from": sent, "sig": feats[_SIGS]}
                 | "JoinSigB" >> beam.CoGroupByKey()
-                | "Verify" >> beam.ParDo(_VerifyFn(near.verify_threshold)).with_outputs(STATS, main="edges")
+                | "Verify" >> beam.ParDo(_VerifyFn(near.verify_threshold, near.verify_method)).with_outputs(STATS, main="edges")
             )
             edges = verified.edges
             stats.append(verified[STATS])

@@ -164,6 +164,40 @@ def signature_array(sig: bytes) -> np.ndarray:
     return np.frombuffer(sig, dtype="<u8")
 
 
+def shingle_fingerprint(values: Sequence[bytes]) -> bytes:
+    """The shingle set as sorted distinct 32-bit hashes (little-endian uint32 bytes, 4 bytes per shingle).
+
+    The low 32 bits of the same xxh3-64 hash the signatures use; two distinct shingles of a
+    pair of documents collide with probability ~|A||B|/2^32, so the Jaccard of two
+    fingerprints is the true shingle Jaccard up to a negligible error (the exact check).
+    """
+    if not values:
+        return b""
+    hashes = np.fromiter((_xxh64(v) & 0xFFFFFFFF for v in values), dtype=np.uint32, count=len(values))
+    return np.unique(hashes).astype("<u4").tobytes()
+
+
+def fingerprint_jaccard(a: bytes, b: bytes) -> float:
+    """Jaccard similarity of two shingle fingerprints (see :func:`shingle_fingerprint`)."""
+    va, vb = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
+    if not len(va) and not len(vb):
+        return 1.0
+    inter = len(np.intersect1d(va, vb, assume_unique=True))
+    return inter / (len(va) + len(vb) - inter)
+
+
+VERIFY_METHODS = ("exact", "signature")
+
+
+def verification_similarity(method: str, a: bytes, b: bytes) -> float:
+    """Similarity used by the verification: exact Jaccard of fingerprints, or the signatures' estimate."""
+    if method == "exact":
+        return fingerprint_jaccard(a, b)
+    if method == "signature":
+        return estimated_jaccard(a, b)
+    raise ValueError(f"unknown verify method {method!r}")
+
+
 def estimated_jaccard(a: bytes, b: bytes) -> float:
     """Fraction of equal signature slots (the MinHash estimate of Jaccard)."""
     va, vb = signature_array(a), signature_array(b)
@@ -400,6 +434,7 @@ class NearSettings:
     threshold: float
     verify: bool
     verify_threshold: float
+    verify_method: str  # "exact" (shingle fingerprints) | "signature" (estimated Jaccard)
     ngram: int
     char_ngram: int
     unit: str
@@ -437,6 +472,7 @@ def resolve_settings(dedup_config, root_seed: int) -> DedupSettings:
     near = NearSettings(
         num_perm=mh.num_perm, seed=seed, bands=bands, rows=rows, threshold=mh.threshold,
         verify=mh.verify, verify_threshold=mh.verify_threshold if mh.verify_threshold is not None else mh.threshold,
+        verify_method=mh.verify_method,
         ngram=mh.ngram, char_ngram=mh.char_ngram, unit=mh.unit, short_docs=mh.short_docs,
         max_bucket_size=mh.max_bucket_size, keep=mh.keep, per_language=per_language,
     )
@@ -463,6 +499,7 @@ class NearFeatures:
     bands: list[tuple[int, int]]
     short: bool
     spec: ShingleSpec
+    verify_payload: bytes | None = None  # what the verification compares (fingerprint or signature)
 
 
 class NearFeaturizer:
@@ -478,7 +515,10 @@ class NearFeaturizer:
         sh = shingles(text, spec, s.short_docs)
         sig = self.hasher.signature(sh.values)
         bands = band_keys(sig, s.bands, s.rows, s.seed) if sig is not None else []
-        return NearFeatures(keep_key(s.keep, doc_id, len(text)), sig, bands, sh.short, spec)
+        payload = None
+        if sig is not None and s.verify:
+            payload = shingle_fingerprint(sh.values) if s.verify_method == "exact" else sig
+        return NearFeatures(keep_key(s.keep, doc_id, len(text)), sig, bands, sh.short, spec, payload)
 
 
 # --------------------------------------------------------------------------- reference (in-memory) dedup
@@ -535,7 +575,8 @@ def deduplicate_in_memory(docs: Iterable, settings: DedupSettings) -> DedupResul
         for a, b in sorted(edges):
             pairs.add((node_id(a), node_id(b)))
             if settings.near.verify:
-                sim = estimated_jaccard(features[a].signature, features[b].signature)
+                sim = verification_similarity(settings.near.verify_method, features[a].verify_payload,
+                                              features[b].verify_payload)
                 if sim < settings.near.verify_threshold:
                     continue
             verified.append((a, b))

@@ -13,14 +13,16 @@ Design, in the order a document meets it:
    code, so they run for every document language. E-mail validation uses tldextract's
    bundled public-suffix snapshot (never the network). Phone numbers are found with
    python-phonenumbers using region hints from the document language (de -> DE, AT,
-   CH; ja -> JP; ...); +CC numbers are found whatever the region. Text with CJK,
+   CH; ja -> JP; ...); +CC numbers are found whatever the region, and need only a
+   possible length for their country, not a valid one. Text with CJK,
    Thai, Arabic, ... letters is analysed a second time with those letters blanked, so
    values glued to them are found too (see :meth:`PiiScrubber.find`).
 3. **Overlaps** are resolved by score, then length (then position, then entity name,
    so the result never depends on recognizer order).
 4. **Keep rules**: non-global IPs (private, loopback, reserved, documentation, ...),
-   version-number-like dotted quads, and phone candidates that are dates, amounts or
-   the tail of a version number are left alone.
+   version-number-like dotted quads, and phone candidates that are dates, amounts,
+   versions, or written like a count (394 027 865, 5622557125, pages 397-409) with no
+   phone word (tel, 電話, ...) nearby are left alone.
 5. **Replacement** with a placeholder, a consistent fake value from a keyed hash, or a
    decision to drop the document.
 
@@ -74,8 +76,8 @@ _GATES: dict[str, regex.Pattern] = {
     "EMAIL_ADDRESS": regex.compile(r"@"),
     # dotted quad (IPv4, also embedded in IPv6) or two colons around <= 4 hex digits (IPv6)
     "IP_ADDRESS": regex.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:"),
-    # 13+ digits with single '-' or ' ' between them
-    "CREDIT_CARD": regex.compile(r"\d(?:[- ]?\d){12}"),
+    # 12+ digits with single '-' or ' ' between them (Maestro has 12)
+    "CREDIT_CARD": regex.compile(r"\d(?:[- ]?\d){11}"),
     # country code + check digits (presidio's IBAN pattern is case-sensitive)
     "IBAN_CODE": regex.compile(r"[A-Z]{2}[0-9]{2}"),
     # prefix + 25 more address characters
@@ -90,6 +92,7 @@ _OTHER_SCRIPT_LETTER = regex.compile(
 
 # A dotted quad that continues a longer dotted number (1.2.3.4.5, OIDs).
 _DIGIT = regex.compile(r"\d")
+_DIGIT_RUN = regex.compile(r"[^\d]+")
 _DOTTED_BEFORE = regex.compile(r"\d\.$")
 _DOTTED_AFTER = regex.compile(r"\.\d")
 
@@ -157,6 +160,109 @@ def _continues_dotted_number(text: str, span: "Span") -> bool:
     return bool(_DOTTED_BEFORE.search(before) or _DOTTED_AFTER.match(after))
 
 
+# A candidate that starts with a dotted number of 3+ parts, one of them a single digit
+# (or after a version word), is a version, not a phone number (3.9.209.9813).
+_DOTTED_VERSION = regex.compile(r"\d+(?:\.\d+){2,}")
+_ONE_DIGIT_PART = regex.compile(r"(?:^|\.)\d(?:\.|$)")
+
+# Numbers written the way counts are: only digits, or thousands groups with one separator
+# (394 027 865, 963.142.378, 1,234,567), or a year/serial (1992/02646); never with a
+# leading 0 (trunk prefix) or '+'.
+_COUNT_LAYOUT = regex.compile(
+    r"(?![0\uFF10])\d+"
+    r"|(?![0\uFF10])\d{1,3}(?P<sep>[ \u00A0\u2009\u202F.,'\u2019])\d{3}(?:(?P=sep)\d{3})*"
+    r"|(?:19|20)\d\d/\d+"
+    r"|(?![0\uFF10])\d{1,4}[-\u2013](?![0\uFF10])\d{1,4}"  # ranges: pages 397-409
+)
+
+# An ISO date inside a phone candidate ("[0.9.0] - 2018-06-03" in a changelog).
+_ISO_DATE = regex.compile(r"(?<!\d)(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)")
+
+# How far before / after a phone number a phone word may stand.
+_PHONE_CONTEXT_BEFORE = 40
+_PHONE_CONTEXT_AFTER = 16
+
+
+def _phone_context_pattern(words: list[str]) -> regex.Pattern | None:
+    """One regex for all phone context words ('telef*' matches any continuation).
+
+    Words of spaced scripts start at a token boundary (and end at one unless they end
+    in '*'); CJK words and symbols (☎) match anywhere.
+    """
+    alternatives = []
+    for word in sorted(set(words), key=lambda w: (-len(w), w)):
+        core = word.rstrip("*")
+        if not core:
+            continue
+        escaped = regex.escape(core)
+        if regex.search(r"\w", core) and separated_view(core) is None:
+            escaped = rf"(?<![^\W_]){escaped}" + ("" if word.endswith("*") else r"(?![^\W_])")
+        alternatives.append(escaped)
+    return regex.compile("|".join(alternatives), regex.IGNORECASE) if alternatives else None
+
+
+def _count_layout(value: str) -> bool:
+    if value.startswith("(") and ")" not in value:
+        value = value[1:]  # "IN (2353433048, ...": python-phonenumbers takes the '(' along
+    elif value.endswith(")") and "(" not in value:
+        value = value[:-1]
+    return _COUNT_LAYOUT.fullmatch(value) is not None
+
+
+# Card layouts: contiguous, groups of four (the last one shorter), or 4-6-5 / 4-6-4
+# (American Express, Diners). A Luhn-valid "6981245546 200" is not a card.
+_CARD = regex.compile(
+    r"(?<![\w.,+\uFF0B\-])"
+    r"(?:\d{12,19}"
+    r"|\d{4}(?P<g>[ \-])\d{4}(?P=g)\d{4}(?:(?P=g)\d{1,4}){0,2}"
+    r"|\d{4}(?P<a>[ \-])\d{6}(?P=a)\d{4,5})"
+    r"(?![\w\-]|[.,]\d)"
+)
+
+
+def card_number_plausible(digits: str) -> bool:
+    """Luhn-valid, 13-19 digits starting with 2-6 (Mastercard, Amex, Visa, Discover, JCB,
+    UnionPay, Mir, ...), 15 starting with 1 (UATP), or 12 with a Maestro prefix."""
+    n = len(digits)
+    if not 12 <= n <= 19 or not digits.isdigit() or not _luhn_ok(digits):
+        return False
+    if n >= 13 and digits[0] in "23456":
+        return True
+    if n == 15 and digits[0] == "1":
+        return True
+    return n == 12 and digits.startswith(_MAESTRO_PREFIXES)
+
+
+_MAESTRO_PREFIXES = ("50", "56", "57", "58", "6304", "6390", "67", "0604")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _iban_checksum_ok(compact: str) -> bool:
+    rearranged = compact[4:] + compact[:4]
+    try:
+        return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
 # Values are found in a snippet that may be cut anywhere: these catch the halves.
 _SNIPPET_EMAIL = regex.compile(r"[^\s<>@\"']*@[^\s<>@\"']+")
 _SNIPPET_DIGITS = regex.compile(r"[+(]?\d(?:[\s\-./()]{0,2}\d){6,}")
@@ -183,7 +289,8 @@ class ScrubResult:
     ``text`` is the rewritten text (the input when nothing was found or when the
     document is to be dropped); ``counts`` maps entity type -> spans replaced;
     ``ignored`` maps keep-rule -> candidates left alone (``private_ip``,
-    ``version_like``); ``drop_reason`` is set when the document must be dropped.
+    ``version_like``, ``date_like``, ``amount_like``, ``count_like``); ``drop_reason``
+    is set when the document must be dropped.
     """
 
     text: str
@@ -296,8 +403,14 @@ def phone_gate_pattern(regions: tuple[str, ...]) -> str:
 
 def _make_recognizer_classes():
     """presidio subclasses that stay offline and never log a found value."""
+    import phonenumbers
     from presidio_analyzer import EntityRecognizer, RecognizerResult
-    from presidio_analyzer.predefined_recognizers import EmailRecognizer, IbanRecognizer, PhoneRecognizer
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        PhoneRecognizer,
+    )
 
     class OfflineEmailRecognizer(EmailRecognizer):
         """presidio's e-mail recognizer with tldextract's bundled snapshot, never the network."""
@@ -318,7 +431,40 @@ def _make_recognizer_classes():
             compact = EntityRecognizer.sanitize_value(pattern_text, self.replacement_pairs)
             if not self._SHAPE.fullmatch(compact) or len(compact) < 5:
                 return False
-            return super().validate_result(pattern_text)
+            result = super().validate_result(pattern_text)
+            if result is False and 15 <= len(compact) <= 34 and compact[:2] in _country_codes() \
+                    and compact[2:4].isdigit() and _iban_checksum_ok(compact):
+                # checksum-valid, but the country's layout is unknown to presidio (RU, joined
+                # the registry in 2022) or the length is off: still an account number
+                return True
+            return result
+
+    class IinCardRecognizer(CreditCardRecognizer):
+        """Card numbers in card layouts, Luhn-valid and of a length their issuer range uses.
+
+        presidio's pattern stops at 17 digits and misses Mastercard 2-series, JCB 2131,
+        Maestro (12 digits) and 19-digit Visa; it also takes any 13-17 Luhn-valid digits
+        with single separators ("6981245546 200"). A match that fails is retried without
+        its trailing groups ("4111 1111 1111 1111 2023").
+        """
+
+        def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+            results = []
+            for match in _CARD.finditer(text):
+                start, end = match.span()
+                while end > start:
+                    if card_number_plausible(_DIGIT_RUN.sub("", text[start:end])):
+                        results.append(RecognizerResult(
+                            entity_type=self.supported_entities[0], start=start, end=end,
+                            score=EntityRecognizer.MAX_SCORE,
+                            recognition_metadata={
+                                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                            },
+                        ))
+                        break
+                    end = max(text.rfind(" ", start, end), text.rfind("-", start, end))
+            return results
 
     class RegionalPhoneRecognizer(PhoneRecognizer):
         """presidio's phone recognizer for one set of regions (one instance per set).
@@ -336,16 +482,28 @@ def _make_recognizer_classes():
         MARGIN_BEFORE = 16
         MARGIN_AFTER = 32
 
-        def __init__(self, gate=None, shapes=(), shape_gate=None, **kwargs):
+        def __init__(self, gate=None, shapes=(), shape_gate=None, international_leniency=None, **kwargs):
             self._gate = gate
             self._shapes = shapes
             self._shape_gate = shape_gate
             super().__init__(**kwargs)
+            self._international = (
+                international_leniency
+                if international_leniency is not None and international_leniency < self.leniency else None
+            )
+
+        def _matches(self, text, entities, nlp_artifacts):
+            results = super().analyze(text, entities, nlp_artifacts)
+            if self._international is not None and ("+" in text or "\uFF0B" in text):
+                # region "ZZ": only numbers written with '+' and a country code parse
+                for match in phonenumbers.PhoneNumberMatcher(text, "ZZ", leniency=self._international):
+                    results.append(self._get_recognizer_result(match, text, "ZZ", nlp_artifacts))
+            return results
 
         def analyze(self, text, entities, nlp_artifacts=None):
             results = self._shape_results(text)
             if self._gate is None:
-                return EntityRecognizer.remove_duplicates(results + super().analyze(text, entities, nlp_artifacts))
+                return EntityRecognizer.remove_duplicates(results + self._matches(text, entities, nlp_artifacts))
             windows: list[list[int]] = []
             for match in self._gate.finditer(text):
                 start = max(0, match.start() - self.MARGIN_BEFORE)
@@ -355,7 +513,7 @@ def _make_recognizer_classes():
                 else:
                     windows.append([start, end])
             for start, end in windows:
-                for result in super().analyze(text[start:end], entities, nlp_artifacts):
+                for result in self._matches(text[start:end], entities, nlp_artifacts):
                     result.start += start
                     result.end += start
                     results.append(result)
@@ -383,7 +541,7 @@ def _make_recognizer_classes():
                         ))
             return results
 
-    return OfflineEmailRecognizer, QuietIbanRecognizer, RegionalPhoneRecognizer
+    return OfflineEmailRecognizer, QuietIbanRecognizer, RegionalPhoneRecognizer, IinCardRecognizer
 
 
 class PiiScrubber:
@@ -401,7 +559,7 @@ class PiiScrubber:
         self.config = config if config is not None else PiiConfig()
         self.seed = seed
         cfg = self.config
-        email_cls, iban_cls, phone_cls = _make_recognizer_classes()
+        email_cls, iban_cls, phone_cls, card_cls = _make_recognizer_classes()
         self._phone_cls = phone_cls
         self._custom = {c.name for c in cfg.custom_recognizers}
 
@@ -424,6 +582,8 @@ class PiiScrubber:
                 recognizer = email_cls(offline_tld_extractor(), supported_language=AGNOSTIC_LANGUAGE)
             elif name == "IBAN_CODE":
                 recognizer = iban_cls(supported_language=AGNOSTIC_LANGUAGE)
+            elif name == "CREDIT_CARD":
+                recognizer = card_cls(supported_language=AGNOSTIC_LANGUAGE)
             elif name in table:
                 recognizer = table[name](supported_language=AGNOSTIC_LANGUAGE)
             else:
@@ -455,6 +615,7 @@ class PiiScrubber:
         self._context_words = _context_word_pattern(
             [(w, "version") for w in cfg.version_context_words] + [(w, "ip") for w in cfg.ip_context_words]
         )
+        self._phone_words = _phone_context_pattern(cfg.phone_context_words)
 
     # ----------------------------------------------------------------- settings
 
@@ -502,6 +663,7 @@ class PiiScrubber:
                 supported_language=AGNOSTIC_LANGUAGE,
                 supported_regions=regions,
                 leniency=self.config.phone_leniency,
+                international_leniency=self.config.phone_international_leniency,
             )
             with self._lock:
                 self._phone_recognizers[key] = recognizer
@@ -582,10 +744,23 @@ class PiiScrubber:
             value = text[span.start : span.end]
             if _continues_dotted_number(text, span):
                 return "version_like"  # "gcc 5.17.13 20230110": the tail of a version
-            if _looks_like_date(value):
+            if _looks_like_date(value) or _ISO_DATE.search(value):
                 return "date_like"
             if _AMOUNT.fullmatch(value) or _next_to_currency(text, span):
                 return "amount_like"  # 3469.50, 1.234,56, 81326358元, € 12 345 678
+            lead = _DOTTED_VERSION.match(value)
+            if lead and (
+                _ONE_DIGIT_PART.search(lead.group())
+                or self._context_before(text[max(0, span.start - _CONTEXT_WINDOW) : span.start]) == "version"
+            ):
+                return "version_like"  # "Wersja 12.5.32.2681", "3.9.209.9813", "gcc version 0.2.8 20230615"
+            if (
+                self.config.phone_counts_need_context
+                and _count_layout(value)
+                and len(_DIGIT.findall(value)) <= self.config.phone_count_max_digits
+                and not self._phone_word_near(text, span)
+            ):
+                return "count_like"  # "liczy 394 027 865 mieszkańców", "MAX_ROWS = 5622557125"
             return None
         if span.entity != "IP_ADDRESS":
             return None
@@ -616,6 +791,20 @@ class PiiScrubber:
             return context == "version"
         parts = value.split("/", 1)[0].split(".")
         return len(parts) == 4 and all(len(p) == 1 for p in parts)  # 1.2.3.4, 2.7.0.1
+
+    def _phone_word_near(self, text: str, span: Span) -> bool:
+        """A phone context word shortly before the number (or after it), with no digit in between."""
+        if self._phone_words is None:
+            return False
+        before = text[max(0, span.start - _PHONE_CONTEXT_BEFORE) : span.start]
+        last = None
+        for last in self._phone_words.finditer(before):
+            pass
+        if last is not None and not _DIGIT.search(before, last.end()):
+            return True
+        after = text[span.end : span.end + _PHONE_CONTEXT_AFTER]
+        first = self._phone_words.search(after)
+        return first is not None and not _DIGIT.search(after, 0, first.start())
 
     def _context_before(self, before: str) -> str | None:
         """'version' or 'ip' when the nearest context word on the same line precedes the

@@ -1,0 +1,284 @@
+"""English-paired parallel data: checks, dedup key and rendering of bitext pairs (no Beam).
+
+A :class:`BitextPair` (read by :mod:`pipeline.io.bitext`) goes through:
+
+1. :meth:`PairFilter.check` — empty sides, pivot pairing (exactly one side declared in
+   the pivot language), tokens per side, token length ratio, language ID of both sides
+   (the non-pivot side first). The result is a :class:`CheckedPair` (the pair and its
+   rendered, token-counted preview document) or a ``Dropped`` with reason
+   ``parallel:<rule>``. Side "source" is the pair's first column (TMX: srclang), side
+   "target" the second; the rules name them so.
+2. :func:`choose_representatives` — exact duplicates (:func:`dedup_key`) keep the pair
+   with the smallest id.
+3. :meth:`PairRenderer.finish` — PII scrub of both sides, then the final document.
+
+Direction and template are chosen per pair by keyed hashes of (seed, pair id), so each
+pair yields exactly one document, whatever the runner.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable, NamedTuple
+
+from pipeline.hashing import keyed_choice_index, stable_digest
+from pipeline.records import UNDETERMINED, Doc, Dropped
+from pipeline.text.langcodes import interchangeable, language_name
+from pipeline.text.script import COMMON, dominant_script, script_counts
+
+STAGE = "parallel"
+SIDE_NAMES = {"a": "source", "b": "target"}
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class BitextPair:
+    """One parsed pair before any check; languages are the declared, normalised codes.
+    Side a is the first column (TMX: srclang), side b the second."""
+
+    id: str
+    source: str
+    text_a: str
+    text_b: str
+    lang_a: str
+    lang_b: str
+    file: str
+    line: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def pair_id(source: str, label: str, line: int, part: int = 0) -> str:
+    """Stable id of a pair: from source, file label, line (and the pair's index in a TMX unit)."""
+    return f"{source}-{stable_digest(source, label, str(line), str(part), length=10)}"
+
+
+class Rendering(NamedTuple):
+    text: str
+    src_lang: str
+    tgt_lang: str
+    direction: str  # to_english | from_english | as_read (pairs without exactly one pivot side)
+    template: int
+
+
+@dataclass(frozen=True)
+class CheckedPair:
+    """A pair that passed the checks; ``doc`` is its rendered preview (before PII scrub)."""
+
+    pair: BitextPair
+    doc: Doc
+    pivot_side: str  # "a" or "b"
+
+
+def other_side(pair: BitextPair, pivot: str) -> str:
+    """'a' or 'b': the side whose declared language is not the pivot ('b' when undecidable)."""
+    if pair.lang_b == pivot and pair.lang_a != pivot:
+        return "a"
+    return "b"
+
+
+def pair_name(pair: BitextPair, pivot: str) -> str:
+    """'<other>-<pivot>' ('de-en', 'zh-en'); pairs without one pivot side: '<a>-<b>'."""
+    if (pair.lang_a == pivot) != (pair.lang_b == pivot):
+        other = pair.lang_b if pair.lang_a == pivot else pair.lang_a
+        return f"{other}-{pivot}"
+    return f"{pair.lang_a}-{pair.lang_b}"
+
+
+def normalize_for_dedup(text: str) -> str:
+    """NFKC, case-folded, white space collapsed: what 'the same sentence' means for dedup."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def dedup_key(pair: BitextPair, pivot: str) -> str:
+    """Equal for pairs with the same languages and normalised sides, in either column order."""
+    sides = sorted([(pair.lang_a, normalize_for_dedup(pair.text_a)), (pair.lang_b, normalize_for_dedup(pair.text_b))],
+                   key=lambda side: (side[0] != pivot, side[0], side[1]))
+    return stable_digest(sides[0][0], sides[0][1], sides[1][0], sides[1][1], length=16)
+
+
+def choose_representatives(pairs: Iterable[CheckedPair]) -> tuple[CheckedPair, list[Dropped]]:
+    """The pair with the smallest id is kept; the others are ``parallel:duplicate``."""
+    ordered = sorted(pairs, key=lambda c: c.pair.id)
+    kept = ordered[0]
+    return kept, [Dropped(c.doc.with_metadata(duplicate_of=kept.pair.id), f"{STAGE}:duplicate") for c in ordered[1:]]
+
+
+def render_pair(pair: BitextPair, text_a: str, text_b: str, section, seed: int) -> Rendering:
+    """The training text of a pair: direction and template chosen by keyed hash of its id."""
+    pivot = section.pivot
+    one_pivot = (pair.lang_a == pivot) != (pair.lang_b == pivot)
+    if one_pivot:
+        other = other_side(pair, pivot)
+        direction = section.directions
+        if direction == "both":
+            direction = ("to_english", "from_english")[keyed_choice_index(seed, "parallel/direction", pair.id, 2)]
+        other_first = direction == "to_english"
+        a_first = (other == "a") == other_first
+    else:
+        direction, a_first = "as_read", True
+    if a_first:
+        src_lang, src_text, tgt_lang, tgt_text = pair.lang_a, text_a, pair.lang_b, text_b
+    else:
+        src_lang, src_text, tgt_lang, tgt_text = pair.lang_b, text_b, pair.lang_a, text_a
+    index = keyed_choice_index(seed, "parallel/template", pair.id, len(section.templates))
+    text = section.templates[index].format(
+        src_text=src_text, tgt_text=tgt_text, src_lang=src_lang, tgt_lang=tgt_lang,
+        src_name=language_name(src_lang), tgt_name=language_name(tgt_lang),
+    )
+    return Rendering(text, src_lang, tgt_lang, direction, index)
+
+
+def measure(doc: Doc) -> list[tuple[str, int]]:
+    """The report's input-point figures for one pair (same keys as pipeline.run.point_stats)."""
+    prefix = f"point/input/{doc.source}/{doc.lang}"
+    return [(f"{prefix}/docs", 1), (f"{prefix}/tokens", int(doc.tokens)),
+            (f"{prefix}/chars", doc.n_chars), (f"{prefix}/bytes", doc.n_bytes)]
+
+
+def _make_identifier(config):
+    from pipeline.stages.langid import LanguageIdentifier  # imports Beam: only when building
+
+    section = config.langid
+    return LanguageIdentifier(section.model, top_k=1, sample_chars=section.sample_chars,
+                              sample_windows=section.sample_windows, script_subtag=True)
+
+
+def _make_counter(config):
+    from pipeline.mixture.tokens import make_counter
+
+    return make_counter(config.mixture.tokenizer)
+
+
+class PairFilter:
+    """Checks one pair at a time; build once per worker (it loads the language-ID model).
+
+    ``config`` is the root Config. ``identifier`` (anything with ``predict_one(text)``
+    returning ``.lang``/``.score``) and ``counter`` (``count(text)``) may be passed in to
+    share them; by default they are built from ``config.langid`` and ``config.mixture.tokenizer``.
+    """
+
+    def __init__(self, config, identifier=None, counter=None):
+        self.config = config
+        self.section = config.parallel
+        self.seed = int(config.seed)
+        self.counter = counter if counter is not None else _make_counter(config)
+        if identifier is None and self.section.langid:
+            identifier = _make_identifier(config)
+        self.identifier = identifier
+
+    def _doc(self, pair: BitextPair, text_a: str, text_b: str, scores: dict[str, float]) -> Doc:
+        rendering = render_pair(pair, text_a, text_b, self.section, self.seed)
+        side = other_side(pair, self.section.pivot)
+        other_text = text_b if side == "b" else text_a
+        script = dominant_script(other_text) if other_text else COMMON
+        metadata = dict(pair.metadata)
+        metadata.update(src_lang=rendering.src_lang, tgt_lang=rendering.tgt_lang, direction=rendering.direction,
+                        template=rendering.template, pair=pair_name(pair, self.section.pivot))
+        if scores:
+            metadata["lang_scores"] = {SIDE_NAMES[k]: v for k, v in sorted(scores.items())}
+        lang = pair.lang_b if side == "b" else pair.lang_a
+        return Doc(id=pair.id, text=rendering.text, source=pair.source, lang=lang or UNDETERMINED,
+                   lang_score=float(scores.get(side, 0.0)), script=script,
+                   tokens=self.counter.count(rendering.text), metadata=metadata)
+
+    def _rule(self, pair: BitextPair, scores: dict[str, float]) -> str | None:
+        section = self.section
+        pivot = section.pivot
+        if not pair.text_a:
+            return "empty_source"
+        if not pair.text_b:
+            return "empty_target"
+        pivots = (pair.lang_a == pivot) + (pair.lang_b == pivot)
+        if pivots == 0:
+            return "no_pivot"
+        if pivots == 2:
+            return "both_pivot"
+        tokens = {"a": self.counter.count(pair.text_a), "b": self.counter.count(pair.text_b)}
+        for side in ("a", "b"):
+            if tokens[side] < section.min_tokens:
+                return f"too_few_tokens_{SIDE_NAMES[side]}"
+            if tokens[side] > section.max_tokens:
+                return f"too_many_tokens_{SIDE_NAMES[side]}"
+        short, long_ = sorted(tokens.values())
+        if long_ > section.max_length_ratio * max(1, short):
+            return "length_ratio"
+        other = other_side(pair, pivot)
+        for side in (other, "a" if other == "b" else "b"):  # the side most likely to be wrong first
+            text, declared = (pair.text_a, pair.lang_a) if side == "a" else (pair.text_b, pair.lang_b)
+            required = section.required_scripts.get(declared) or section.required_scripts.get(
+                declared.split("-", 1)[0])
+            if required:
+                present = script_counts(text)
+                if not any(present.get(script) for script in required):
+                    return f"wrong_language_{SIDE_NAMES[side]}"
+            if self.identifier is None:
+                continue
+            prediction = self.identifier.predict_one(text)
+            scores[side] = float(prediction.score)
+            detected = prediction.lang
+            if detected != declared and not ("-" not in detected and "-" not in declared
+                                             and interchangeable(detected, declared)):
+                return f"wrong_language_{SIDE_NAMES[side]}"
+            if prediction.score < section.threshold_for(declared):
+                return f"low_score_{SIDE_NAMES[side]}"
+        return None
+
+    def check(self, pair: BitextPair) -> tuple[CheckedPair | Dropped, list[tuple[str, int]]]:
+        """A CheckedPair or a Dropped, plus stats (input-point figures, dropped count)."""
+        scores: dict[str, float] = {}
+        rule = self._rule(pair, scores)
+        doc = self._doc(pair, pair.text_a, pair.text_b, scores)
+        stats = measure(doc)
+        if rule is not None:
+            stats.append((f"{STAGE}/pairs/{pair_name(pair, self.section.pivot)}/dropped", 1))
+            return Dropped(doc, f"{STAGE}:{rule}"), stats
+        return CheckedPair(pair, doc, "b" if other_side(pair, self.section.pivot) == "a" else "a"), stats
+
+
+def _make_scrubber(config):
+    from pipeline.stages.pii_core import PiiScrubber
+
+    return PiiScrubber(config.pii, seed=int(config.seed))
+
+
+class PairRenderer:
+    """PII scrub of both sides and the final document; build once per worker.
+
+    The scrubber is built only when both ``pii.enabled`` and ``parallel.pii`` are on;
+    ``scrubber`` may be passed in (None with pii off).
+    """
+
+    def __init__(self, config, scrubber=None, counter=None):
+        self.config = config
+        self.section = config.parallel
+        self.seed = int(config.seed)
+        self.counter = counter if counter is not None else _make_counter(config)
+        if scrubber is None and config.pii.enabled and self.section.pii:
+            scrubber = _make_scrubber(config)
+        self.scrubber = scrubber
+
+    def finish(self, checked: CheckedPair) -> tuple[Doc | Dropped, list[tuple[str, int]]]:
+        pair, preview = checked.pair, checked.doc
+        name = pair_name(pair, self.section.pivot)
+        stats: list[tuple[str, int]] = []
+        text_a, text_b = pair.text_a, pair.text_b
+        if self.scrubber is not None:
+            scrubbed = []
+            for text, lang in ((text_a, pair.lang_a), (text_b, pair.lang_b)):
+                result = self.scrubber.scrub(text, lang)
+                if result.drop_reason:
+                    rule = result.drop_reason.split(":", 1)[-1]
+                    stats.append((f"{STAGE}/pairs/{name}/dropped", 1))
+                    return Dropped(preview, f"{STAGE}:pii_{rule}"), stats
+                for entity in sorted(result.counts):
+                    stats.append((f"{STAGE}/pii/entity/{entity}/{lang}", result.counts[entity]))
+                scrubbed.append(result.text)
+            text_a, text_b = scrubbed
+        doc = preview
+        if (text_a, text_b) != (pair.text_a, pair.text_b):
+            rendering = render_pair(pair, text_a, text_b, self.section, self.seed)
+            doc = preview.with_(text=rendering.text, tokens=self.counter.count(rendering.text))
+        stats.append((f"{STAGE}/pairs/{name}/kept", 1))
+        return doc, stats
