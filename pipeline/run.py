@@ -26,7 +26,7 @@ from pipeline import __version__
 from pipeline.config import Config
 from pipeline.hashing import keyed_hash64
 from pipeline.io import files as fs
-from pipeline.io.readers import InputFile, plan_input_files, read_file
+from pipeline.io.readers import InputFile, document_inputs, read_file
 from pipeline.io.shards import encode_shard, shard_entry, shard_name, shard_of
 from pipeline.records import Doc, Dropped, Rejected
 from pipeline.stages.base import count
@@ -609,7 +609,7 @@ def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool =
     # beam.Pipeline() would set them: the output and the inputs are touched first.
     FileSystems.set_options(options)
     layout = prepare_output(config.output_dir, overwrite)
-    inputs = plan_input_files([s for s in config.sources if s.kind == "documents"], fs.expand_patterns)
+    inputs = document_inputs(config, fs.expand_patterns)
     log(f"mixture run: {config.name} — {len(inputs)} input files, seed {config.seed}, output {layout.root}")
     p = beam.Pipeline(runner=runner, options=options)
     from pipeline.io.bitext import plan_parallel_inputs

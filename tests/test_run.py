@@ -119,3 +119,16 @@ def test_repeated_ids_in_the_input_survive_as_distinct_documents(small):
     ids = sorted(i for ids in _assignment(summary.output).values() for i in ids)
     assert "doc-000" in ids and "doc-000#dup1" in ids and len(ids) == 61
     assert summary.report["stats"]["ids/renamed/web"] == 1
+
+
+def test_document_sources_after_a_parallel_source_are_read_from_the_right_source(small):
+    tmp, config_path = small
+    (tmp / "data" / "en-de.tsv").write_text("en\tde\nThe house is small.\tDas Haus ist klein.\n", encoding="utf-8")
+    text = (tmp / "small.yaml").read_text(encoding="utf-8")
+    text = text.replace("sources:\n", f"sources:\n  - name: bitext\n    kind: parallel\n    paths: ['{tmp}/data/*.tsv']\n")
+    text += "parallel: {enabled: true, langid: false}\n"
+    (tmp / "small.yaml").write_text(text, encoding="utf-8")
+    summary = run(load_config(config_path), [], log=lambda _m: None)
+    assert summary.accounting["balanced"]
+    sources = summary.report["stats"]
+    assert sources["read/web"] == 61 and sources["read/bitext"] == 1

@@ -59,6 +59,11 @@ def plan_input_files(sources: list[SourceConfig], expand) -> list[InputFile]:
     return planned
 
 
+def document_inputs(config, expand) -> list[InputFile]:
+    """The files of the ``kind: documents`` sources; ``source_index`` indexes ``config.sources``."""
+    return [f for f in plan_input_files(config.sources, expand) if config.sources[f.source_index].kind == "documents"]
+
+
 def _common_dir(paths: list[str]) -> str:
     if not paths:
         return ""

@@ -81,19 +81,28 @@ def count_available(config, runner=None) -> dict[Bucket, BucketCounts]:
 
     from pipeline.io import files as fs
     from pipeline.mixture.transform import SumCounts
-    from pipeline.io.readers import plan_input_files
-    from pipeline.run import FILTER_STAGES, LABEL_STAGES, Normalize, ReadSources
+    from pipeline.io.bitext import plan_parallel_inputs
+    from pipeline.io.readers import document_inputs
+    from pipeline.run import FILTER_STAGES, LABEL_STAGES, MARK_STAGES, Normalize, ReadSources, UniqueIds
 
-    # plan_input_files numbers files by their source's position in config.sources
-    inputs = [f for f in plan_input_files(config.sources, fs.expand_patterns)
-              if config.sources[f.source_index].kind == "documents"]
+    inputs = document_inputs(config, fs.expand_patterns)
+    parallel_inputs = plan_parallel_inputs(config, fs.expand_patterns) if config.parallel.enabled else []
     workdir = tempfile.mkdtemp(prefix="mixture-plan-")
     out_path = os.path.join(workdir, "counts.json")
     try:
         p = beam.Pipeline(runner=runner or FnApiRunner(), options=PipelineOptions([]))
         docs = (p | "Read" >> ReadSources(config, inputs))["docs"]
+        docs = (docs | "UniqueIds" >> UniqueIds())["kept"]
         docs = (docs | "Normalize" >> Normalize())["kept"]
         for spec in LABEL_STAGES + FILTER_STAGES:
+            if spec.enabled(config):
+                docs = (docs | f"Stage[{spec.name}]" >> spec.build(config))["kept"]
+        if parallel_inputs:
+            from pipeline.stages.parallel import ParallelSources
+
+            pairs = (p | "Parallel" >> ParallelSources(config, parallel_inputs))["docs"]
+            docs = (docs, pairs) | "WithParallel" >> beam.Flatten()
+        for spec in MARK_STAGES:
             if spec.enabled(config):
                 docs = (docs | f"Stage[{spec.name}]" >> spec.build(config))["kept"]
         _ = (
