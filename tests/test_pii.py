@@ -304,6 +304,7 @@ CARDS_FOUND = [
     ("en", "Card 3503 8333 3683 5004 on file", "3503 8333 3683 5004"),  # JCB-like 35xx
     ("en", "Card 30388368595743 on file", "30388368595743"),  # Diners, 14 digits
     ("en", "Maestro 502007043412 on file", "502007043412"),  # Maestro, 12 digits
+    ("ru", "Карта 8189 0624 5223 1075, срок 09/27", "8189 0624 5223 1075"),  # UnionPay 81
     ("de", "Karte 4111 1111 1111 1111 2023 gültig", "4111 1111 1111 1111"),  # trailing group retried
 ]
 
@@ -626,7 +627,8 @@ def test_scrub_snippet_masks_values_and_their_cut_off_halves():
 # --------------------------------------------------------------------------- pre-check
 
 def _corpus() -> list[tuple[str, str]]:
-    corpus = [(lang, text) for lang, text, _, _ in FOUND] + list(KEPT)
+    corpus = [(lang, text) for lang, text, _, _ in FOUND] + list(KEPT) + list(COUNTS_KEPT)
+    corpus += [(lang, text) for lang, text, _ in PHONE_WORDS_FOUND + INVALID_BUT_PHONE_SHAPED + CARDS_FOUND]
     corpus += [
         ("en", "mixed: a@example.org +1 212 555 0198 93.184.216.34 4111111111111111 DE89370400440532013000"),
         ("de", "Ruf an: 030/1234567, Fax (030) 123 45 68, mobil 0171-1234567"),

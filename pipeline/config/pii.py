@@ -159,9 +159,8 @@ class PiiConfig(StageConfig):
     phone_counts_need_context: bool = Field(
         True,
         description="Numbers written like a count — only digits, or digits grouped by thousands (394 027 865, "
-        "963.142.378), a year/serial (1992/02646) or a range (397-409); not starting with 0 or '+'; at most "
-        "phone_count_max_digits digits — are scrubbed as phone numbers only with a phone_context_words word "
-        "nearby (kept: count_like).",
+        "963.142.378), or year/serial (1992/02646); not starting with 0 or '+'; at most phone_count_max_digits "
+        "digits — are scrubbed as phone numbers only with a phone_context_words word nearby (kept: count_like).",
     )
     phone_count_max_digits: int = Field(
         10, ge=0, le=20,

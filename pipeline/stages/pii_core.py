@@ -222,11 +222,14 @@ _CARD = regex.compile(
 
 def card_number_plausible(digits: str) -> bool:
     """Luhn-valid, 13-19 digits starting with 2-6 (Mastercard, Amex, Visa, Discover, JCB,
-    UnionPay, Mir, ...), 15 starting with 1 (UATP), or 12 with a Maestro prefix."""
+    UnionPay, Mir, ...), 16-19 starting with 81/82 (UnionPay, RuPay), 15 starting with 1
+    (UATP), or 12 with a Maestro prefix."""
     n = len(digits)
     if not 12 <= n <= 19 or not digits.isdigit() or not _luhn_ok(digits):
         return False
     if n >= 13 and digits[0] in "23456":
+        return True
+    if n >= 16 and digits[:2] in ("81", "82"):
         return True
     if n == 15 and digits[0] == "1":
         return True
