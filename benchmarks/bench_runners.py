@@ -5,8 +5,8 @@
 Generates a synthetic multilingual JSONL corpus (optional stages off: this measures the
 runner, reading and shard writing, not the stages), then runs `mixture run` with:
 in-memory FnApiRunner, multi_processing with N workers, and PortableRunner (LOOPBACK)
-against Beam's local job service. Prints a Markdown table for BENCHMARKS.md; exits 1 if
-any runner wrote different shard bytes.
+against Beam's local job service. Writes a Markdown table to benchmarks/results/runners.md
+(for BENCHMARKS.md) and prints it; exits 1 if any runner wrote different shard bytes.
 """
 
 from __future__ import annotations
@@ -139,11 +139,19 @@ def main() -> int:
         reference = reference or got
         same &= got == reference
         rows.append((name, seconds, args.docs / seconds, got == reference))
-    print(f"Runner overhead: {args.docs:,} synthetic documents, optional stages off, 16 Parquet shards "
-          f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()})\n")
-    print("| runner | wall s | docs/s | shards identical |\n|---|---:|---:|---|")
+    lines = ["# Runner benchmark", "",
+             f"Command: `python benchmarks/bench_runners.py --docs {args.docs} --workers {args.workers}`.", "",
+             f"Runner overhead: {args.docs:,} synthetic documents, optional stages off, 16 Parquet shards "
+             f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+             f"Python {platform.python_version()}).", "",
+             "| runner | wall s | docs/s | shards identical |", "|---|---:|---:|---|"]
     for name, seconds, rate, ok in rows:
-        print(f"| {name} | {seconds:.1f} | {rate:,.0f} | {'yes' if ok else 'NO'} |")
+        lines.append(f"| {name} | {seconds:.1f} | {rate:,.0f} | {'yes' if ok else 'NO'} |")
+    text = "\n".join(lines) + "\n"
+    results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "runners.md")
+    with open(results, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(text)
     return 0 if same else 1
 
 

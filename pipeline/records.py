@@ -27,12 +27,20 @@ class Doc:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def with_(self, **changes: Any) -> "Doc":
-        return dataclasses.replace(self, **changes)
+        """A copy with some fields changed (a hot path: every stage calls it per document,
+        so it copies the instance dict instead of going through ``dataclasses.replace``)."""
+        unknown = changes.keys() - _DOC_FIELDS
+        if unknown:
+            raise TypeError(f"Doc has no field(s) {sorted(unknown)}")
+        new = object.__new__(Doc)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
 
     def with_metadata(self, **items: Any) -> "Doc":
         merged = dict(self.metadata)
         merged.update(items)
-        return dataclasses.replace(self, metadata=merged)
+        return self.with_(metadata=merged)
 
     @property
     def n_chars(self) -> int:
@@ -41,6 +49,9 @@ class Doc:
     @property
     def n_bytes(self) -> int:
         return len(self.text.encode("utf-8", "surrogatepass"))
+
+
+_DOC_FIELDS = frozenset(f.name for f in dataclasses.fields(Doc))
 
 
 @dataclass(frozen=True)
