@@ -214,7 +214,7 @@ def funnel_steps(stats: dict[str, Any]) -> list[dict[str, Any]]:
     """The documents remaining after each step, from records read to documents written.
 
     Steps: read, rejected, one per stage that dropped documents (in pipeline order),
-    then the extra copies added by the mixture (if any) and written.
+    then the extra copies added by the mixture and the injected canaries (if any), and written.
     """
     acct = accounting(stats)
     steps = [{"step": "read", "change": acct["read"], "remaining": acct["read"]}]
@@ -226,6 +226,9 @@ def funnel_steps(stats: dict[str, Any]) -> list[dict[str, Any]]:
     if acct["extra_copies"]:
         remaining += acct["extra_copies"]
         steps.append({"step": "extra copies", "change": acct["extra_copies"], "remaining": remaining})
+    if acct.get("canaries"):
+        remaining += acct["canaries"]
+        steps.append({"step": "canaries", "change": acct["canaries"], "remaining": remaining})
     steps.append({"step": "written", "change": 0, "remaining": acct["written"]})
     return steps
 
