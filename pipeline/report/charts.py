@@ -189,7 +189,7 @@ def mixture_png(buckets: Sequence[dict[str, Any]], planned: bool, top: int = 30)
         ax.barh([i - 0.2 for i in range(n)], [r["target_pct"] for r in rows], height=0.4, color=COLORS[0],
                 label=target_label)
         ax.barh([i + 0.2 for i in range(n)], [r["achieved_pct"] for r in rows], height=0.4, color=COLORS[1],
-                label="achieved (final mixture)")
+                label="achieved (written by the sampler)")
         ax.set_yticks(range(n))
         ax.set_yticklabels([f"{r['source']}/{r['lang']}" for r in rows])
         ax.invert_yaxis()

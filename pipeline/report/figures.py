@@ -364,7 +364,9 @@ def mixture_figures(stats: dict[str, Any]) -> dict[str, Any]:
         b = buckets.get(bucket, {})
         available = b.get("available_tokens", filtered.get(bucket, 0))
         target = b.get("target_tokens", 0) if planned else available
-        achieved = final.get(bucket, b.get("written_tokens", 0))
+        # what the sampler wrote; the final point also holds injected canaries, which are
+        # not part of the composition the weights describe
+        achieved = b["written_tokens"] if "written_tokens" in b else final.get(bucket, 0)
         rows.append({"source": bucket[0], "lang": bucket[1], "available_tokens": available,
                      "target_tokens": target, "achieved_tokens": achieved,
                      "copies": b.get("copies", 0),
