@@ -162,3 +162,14 @@ def test_parallel_examples_and_control_tokens_reach_the_mixture(demo_run):
     report = json.load(open(os.path.join(demo_run, "report", "report.json")))
     planted_bad = json.load(open(os.path.join(SAMPLE, "planted.json")))["bitext_bad"]
     assert report["accounting"]["dropped_by_stage"]["parallel"] == len(planted_bad)
+
+
+def test_every_bucket_is_within_one_point_of_its_target_share(demo_run):
+    report = json.load(open(os.path.join(demo_run, "report", "report.json")))
+    buckets = report["mixture"]["buckets"]
+    assert len(buckets) >= 20
+    off = [(b["source"], b["lang"], b["target_pct"], b["achieved_pct"]) for b in buckets
+           if abs(b["achieved_pct"] - b["target_pct"]) > 1.0]
+    assert not off
+    epochs_cap = report["stats"].get("mixture/budget_tokens") and 4
+    assert all(b["epochs"] <= epochs_cap + 1e-9 for b in buckets)
