@@ -136,3 +136,18 @@ def test_rounding_with_carry_keeps_each_source_within_one_document():
     assert abs(sum(achieved.values()) - 20 * 160) <= 100  # and the source as a whole too
     naive = sum(100 * exact_cut([(rank_key(5, docs[k]), 100)], 100, 160.0).copies(5, docs[k]) for k in options)
     assert naive == 20 * 200
+
+
+def test_exact_mode_never_starts_an_extra_epoch_or_passes_the_cap():
+    from pipeline.mixture.sampling import exact_options
+
+    ranked = [((i, f"d{i}"), 100) for i in range(4)]
+    # a target of exactly 4 passes: no fifth pass over the boundary document
+    whole = exact_options(ranked, 400, 1600.0)
+    assert whole.whole == 4 and whole.above_tokens == whole.below_tokens == 1600.0
+    # 3.9 passes with a cap of 4 epochs: the boundary document would end at 4.0 — allowed
+    near = exact_options(ranked, 400, 1560.0, max_tokens=1600.0)
+    assert near.above_tokens == 1600.0 and near.below_tokens == 1500.0
+    # a cap below the boundary document: only the cut below
+    capped = exact_options(ranked, 400, 1560.0, max_tokens=1550.0)
+    assert capped.above_tokens == capped.below_tokens == 1500.0

@@ -92,10 +92,16 @@ class ExactOptions:
 
 
 def exact_options(ranked: Iterable[tuple[tuple[int, str], int]], available_tokens: int,
-                  target_tokens: float) -> ExactOptions:
+                  target_tokens: float, max_tokens: float | None = None) -> ExactOptions:
     """Both cuts of a bucket. ``ranked`` holds (rank key, tokens) of every document, in
     any order. Full passes cover ⌊target / available⌋ epochs; the remainder is filled
-    with the lowest-ranked documents."""
+    with the lowest-ranked documents.
+
+    The boundary document may not be included when the target is a whole number of
+    passes (that would start one more epoch than planned) or when it would take the
+    bucket past ``max_tokens`` (its epoch cap × available tokens): then both options
+    are the cut below.
+    """
     if available_tokens <= 0 or not target_tokens > 0:
         return ExactOptions(0, None, None, 0.0, 0.0, max(0.0, float(target_tokens)))
     whole = int(math.floor(target_tokens / available_tokens + 1e-12))
@@ -105,7 +111,10 @@ def exact_options(ranked: Iterable[tuple[tuple[int, str], int]], available_token
     last = None
     for key, tokens in sorted(ranked):
         if taken + tokens > residual:
-            return ExactOptions(whole, last, key, base + taken, base + taken + tokens, float(target_tokens))
+            above_tokens = base + taken + tokens
+            if residual <= 1e-9 or (max_tokens is not None and above_tokens > max_tokens + 1e-9):
+                return ExactOptions(whole, last, last, base + taken, base + taken, float(target_tokens))
+            return ExactOptions(whole, last, key, base + taken, above_tokens, float(target_tokens))
         taken += tokens
         last = key
     return ExactOptions(whole, last, last, base + taken, base + taken, float(target_tokens))

@@ -182,7 +182,8 @@ def _exact_options_of(item, allocation: Allocation):
     plan = allocation.bucket(source, lang)
     if plan is None:
         return (source, lang), exact_options([], 0, 0.0)
-    return (source, lang), exact_options(ranked, plan.available_tokens, plan.target_tokens)
+    cap = None if allocation.max_epochs is None else allocation.max_epochs * plan.available_tokens
+    return (source, lang), exact_options(ranked, plan.available_tokens, plan.target_tokens, cap)
 
 
 class _SampleDoFn(beam.DoFn):
