@@ -334,7 +334,7 @@ def main() -> None:
         f"{platform.system()} {platform.release()}.",
         "",
         f"Settings: num_perm={s.num_perm}, word 5-grams / character 5-grams, threshold {s.threshold} "
-        f"(bands x rows = {s.bands} x {s.rows}), verification on, max_rounds 12. Stage on the FnApiRunner, "
+        f"(bands x rows = {s.bands} x {s.rows}), verification on ({s.verify_method}), max_rounds 12. Stage on the FnApiRunner, "
         "in_memory, one worker. Corpus: synthetic, six languages (en, ru, ar word shingles; zh, ja, th "
         "character shingles), ~30% of originals with 1-2 planted copies (exact, insert ~2%, delete ~2%, "
         "boilerplate header+footer, line swap, heavy rewrite of a third of the lines).",

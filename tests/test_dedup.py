@@ -221,3 +221,19 @@ def test_keep_longest_policy_matches_reference(beam_pipeline):
     kept, dropped, _ = expected_outputs(docs, config)
     assert any(d.doc.metadata[DUPLICATE_OF_KEY] > d.doc.id for d in dropped)  # not simply the smallest id
     run_and_check(beam_pipeline, docs, config, kept, dropped)
+
+
+def test_signature_verification_matches_reference(beam_pipeline):
+    rng = random.Random(17)
+    docs = []
+    for i in range(30):
+        ws = words(rng, 150)
+        copy = list(ws)
+        for pos in rng.sample(range(150), 3 + i % 2):
+            copy[pos] = "zz" + copy[pos]
+        docs += [doc(f"o{i:02d}", " ".join(ws)), doc(f"c{i:02d}", " ".join(copy))]
+    config = make_config(minhash={"verify_method": "signature"}, max_rounds=3)
+    kept, dropped, _ = expected_outputs(docs, config)
+    exact_kept, _, _ = expected_outputs(docs, make_config(max_rounds=3))
+    assert kept != exact_kept  # the two verification methods decide differently on this corpus
+    run_and_check(beam_pipeline, docs, config, kept, dropped)

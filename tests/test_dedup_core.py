@@ -376,3 +376,66 @@ def test_missing_script_is_detected_from_the_text():
     featurizer = core.NearFeaturizer(settings_for().near)
     assert featurizer.features("x", "我爱北京天安门广场", "und", "").spec == ShingleSpec("char", 5)
     assert featurizer.features("y", "plain english words", "und", "").spec == ShingleSpec("word", 5)
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def near_threshold_pairs(n: int = 40, seed: int = 17) -> list[D]:
+    """Originals and one copy each with 3-4 words substituted: true Jaccard around 0.75-0.85."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        ws = words(rng, 150)
+        copy = list(ws)
+        for pos in rng.sample(range(150), 3 + i % 2):
+            copy[pos] = "zz" + copy[pos]
+        docs += [D(f"o{i:02d}", " ".join(ws)), D(f"c{i:02d}", " ".join(copy))]
+    return docs
+
+
+def test_signature_of_prehashed_values_equals_datasketch_on_bytes():
+    from datasketch import MinHash
+
+    values = [f"shingle {i}".encode() for i in range(300)]
+    m = MinHash(num_perm=128, seed=42, hashfunc=core._xxh64, scheme=core.SCHEME)
+    m.update_batch(values)
+    assert MinHasher(128, 42).signature(values) == bytes(m.hashvalues.astype("<u8").tobytes())
+
+
+def test_fingerprint_jaccard_is_the_true_jaccard():
+    rng = random.Random(3)
+    for _ in range(50):
+        universe = [f"s{i}".encode() for i in range(rng.randint(1, 400))]
+        a = rng.sample(universe, rng.randint(1, len(universe)))
+        b = rng.sample(universe, rng.randint(1, len(universe)))
+        fa, fb = core.shingle_fingerprint(a), core.shingle_fingerprint(b)
+        assert len(fa) == 4 * len(set(a))
+        assert core.fingerprint_jaccard(fa, fb) == pytest.approx(shingle_jaccard(a, b), abs=1e-12)
+    assert core.shingle_fingerprint([]) == b"" and core.fingerprint_jaccard(b"", b"") == 1.0
+    assert core.verification_similarity("exact", core.shingle_fingerprint(a), core.shingle_fingerprint(a)) == 1.0
+    with pytest.raises(ValueError):
+        core.verification_similarity("fuzzy", b"", b"")
+
+
+def test_exact_verification_keeps_only_pairs_at_or_above_the_threshold():
+    docs = near_threshold_pairs()
+    spec = ShingleSpec("word", 5)
+    truth = {d.id: shingles(d.text, spec).values for d in docs}
+    exact = deduplicate_in_memory(docs, settings_for())
+    signature = deduplicate_in_memory(docs, settings_for(minhash={"verify_method": "signature"}))
+    assert settings_for().near.verify_method == "exact"
+    for dropped_id, (_, rep) in exact.dropped.items():
+        assert shingle_jaccard(truth[dropped_id], truth[rep]) >= 0.8
+    below = [c for c, (_, rep) in signature.dropped.items() if shingle_jaccard(truth[c], truth[rep]) < 0.8]
+    assert below, "the corpus should have pairs below 0.8 that the signature estimate lets through"
+    # every candidate pair at or above the threshold is kept by the exact check
+    for a, b in exact.candidate_pairs:
+        if shingle_jaccard(truth[a], truth[b]) >= 0.8:
+            assert {a, b} & set(exact.dropped)
+
+
+def test_verify_method_is_validated():
+    with pytest.raises(ValidationError):
+        DedupConfig.model_validate({"minhash": {"verify_method": "fuzzy"}})
+    assert settings_for(minhash={"verify_method": "signature"}).near.verify_method == "signature"

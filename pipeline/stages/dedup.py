@@ -5,7 +5,7 @@ worker except the optional audit file and the handful of per-round counts)::
 
     docs ─► exact key ─► GroupByKey ─► keep min(keep key) ──────────────► kept′ / dropped(dedup:exact)
     kept′ ─► shingles, MinHash, band keys ─► GroupByKey(band) ─► star edges member→bucket min
-          ─► Distinct ─► [verify: join shingle fingerprints (or signatures) of both ends, Jaccard ≥ t]
+          ─► Distinct ─► [verify: join shingle fingerprints (or signatures) to both ends, group per edge, Jaccard ≥ t]
           ─► max_rounds × (large-star GBK, small-star GBK)   (Kiveris et al. 2014)
           ─► (node → component min) ─► CoGroupByKey with the docs ─► kept / dropped(dedup:near)
 
@@ -207,21 +207,25 @@ class _BucketEdgesFn(beam.DoFn):
         yield from self._stats.flush()
 
 
-class _AttachSignatureFn(beam.DoFn):
-    """Join step 1 (key = edge's larger end a): send (a, sig_a) to the other end b."""
+def _edge_ends(edge):
+    """An edge keyed by each of its two ends (to meet both ends' verification payloads)."""
+    a, b = edge
+    return [(a, edge), (b, edge)]
 
-    def process(self, element):
-        _, grouped = element
-        sigs = list(grouped["sig"])
-        if not sigs:
-            return
-        sig = sigs[0]
-        for b in grouped["edge_to"]:
-            yield b, (element[0], sig)
+
+def _attach_payload(element):
+    """Join step 1 (key = a node): send the node's payload to every edge that touches it."""
+    _, grouped = element
+    payloads = list(grouped["payload"])
+    if not payloads:
+        return
+    payload = payloads[0]
+    for edge in grouped["edge"]:
+        yield edge, payload
 
 
 class _VerifyFn(beam.DoFn):
-    """Join step 2 (key = edge's smaller end b): keep (a, b) if their similarity ≥ threshold."""
+    """Join step 2 (key = an edge, with the payloads of its two ends): keep it if their similarity ≥ threshold."""
 
     def __init__(self, threshold: float, method: str):
         self._t = threshold
@@ -231,17 +235,15 @@ class _VerifyFn(beam.DoFn):
         self._stats = _GlobalStatsBuffer()
 
     def process(self, element):
-        b, grouped = element
-        sigs = list(grouped["sig"])
-        if not sigs:
+        edge, payloads = element
+        payloads = list(payloads)  # exactly two: one per end
+        if len(payloads) != 2:
             return
-        sig_b = sigs[0]
-        for a, sig_a in grouped["from"]:
-            if verification_similarity(self._method, sig_a, sig_b) >= self._t:
-                self._stats.add("dedup/near/verified_pairs")
-                yield a, b
-            else:
-                self._stats.add("dedup/near/rejected_pairs")
+        if verification_similarity(self._method, payloads[0], payloads[1]) >= self._t:
+            self._stats.add("dedup/near/verified_pairs")
+            yield edge
+        else:
+            self._stats.add("dedup/near/rejected_pairs")
 
     def finish_bundle(self):
         yield from self._stats.flush()
@@ -415,15 +417,16 @@ class _NearDedup(beam.PTransform):
             | "LshParams" >> beam.Create([("dedup/near/bands", near.bands), ("dedup/near/rows", near.rows)])
         )
         if near.verify:
-            sent = (
-                {"edge_to": candidates, "sig": feats[_SIGS]}
-                | "JoinSigA" >> beam.CoGroupByKey()
-                | "AttachSigA" >> beam.ParDo(_AttachSignatureFn())
-            )
+            # every document's payload is shuffled once (join with the edges touching it); only the
+            # edges' payloads are shuffled a second time (grouped per edge)
             verified = (
-                {"from": sent, "sig": feats[_SIGS]}
-                | "JoinSigB" >> beam.CoGroupByKey()
-                | "Verify" >> beam.ParDo(_VerifyFn(near.verify_threshold, near.verify_method)).with_outputs(STATS, main="edges")
+                {"edge": candidates | "EdgeEnds" >> beam.FlatMap(_edge_ends), "payload": feats[_SIGS]}
+                | "JoinPayloads" >> beam.CoGroupByKey()
+                | "AttachPayloads" >> beam.FlatMap(_attach_payload)
+                | "GroupEdgePayloads" >> beam.GroupByKey()
+                | "Verify" >> beam.ParDo(_VerifyFn(near.verify_threshold, near.verify_method)).with_outputs(
+                    STATS, main="edges"
+                )
             )
             edges = verified.edges
             stats.append(verified[STATS])

@@ -134,6 +134,16 @@ def shingle_jaccard(a: Sequence[bytes], b: Sequence[bytes]) -> float:
 _xxh64 = xxhash.xxh3_64_intdigest  # 64-bit shingle hash for datasketch's "affine64" scheme
 
 
+def _prehashed(value: int) -> int:
+    """Identity "hash function": the values given to datasketch are already xxh3-64 hashes."""
+    return value
+
+
+def shingle_hashes(values: Sequence[bytes]) -> list[int]:
+    """The 64-bit xxh3 hash of every shingle (the input of the signature and of the fingerprint)."""
+    return [_xxh64(v) for v in values]
+
+
 class MinHasher:
     """Builds datasketch MinHash signatures with shared permutations (build once per worker)."""
 
@@ -144,17 +154,24 @@ class MinHasher:
 
     def minhash(self, values: Sequence[bytes]) -> LeanMinHash | None:
         """The signature of a shingle set, or None for an empty set."""
-        if not values:
+        return self.minhash_of_hashes(shingle_hashes(values))
+
+    def minhash_of_hashes(self, hashes: Sequence[int]) -> LeanMinHash | None:
+        """The signature of a set given as its shingles' xxh3-64 hashes (hashed once, see shingle_hashes)."""
+        if not hashes:
             return None
-        m = MinHash(num_perm=self.num_perm, seed=self.seed, hashfunc=_xxh64,
+        m = MinHash(num_perm=self.num_perm, seed=self.seed, hashfunc=_prehashed,
                     permutations=self._permutations, scheme=SCHEME)
-        for start in range(0, len(values), _HASH_CHUNK):
-            m.update_batch(values[start : start + _HASH_CHUNK])
+        for start in range(0, len(hashes), _HASH_CHUNK):
+            m.update_batch(hashes[start : start + _HASH_CHUNK])
         return LeanMinHash(m)
 
     def signature(self, values: Sequence[bytes]) -> bytes | None:
         """The signature as little-endian uint64 bytes (compact and picklable), or None."""
-        lean = self.minhash(values)
+        return self.signature_of_hashes(shingle_hashes(values))
+
+    def signature_of_hashes(self, hashes: Sequence[int]) -> bytes | None:
+        lean = self.minhash_of_hashes(hashes)
         if lean is None:
             return None
         return np.asarray(lean.hashvalues, dtype="<u8").tobytes()
@@ -171,10 +188,14 @@ def shingle_fingerprint(values: Sequence[bytes]) -> bytes:
     pair of documents collide with probability ~|A||B|/2^32, so the Jaccard of two
     fingerprints is the true shingle Jaccard up to a negligible error (the exact check).
     """
-    if not values:
+    return fingerprint_of_hashes(shingle_hashes(values))
+
+
+def fingerprint_of_hashes(hashes: Sequence[int]) -> bytes:
+    if not hashes:
         return b""
-    hashes = np.fromiter((_xxh64(v) & 0xFFFFFFFF for v in values), dtype=np.uint32, count=len(values))
-    return np.unique(hashes).astype("<u4").tobytes()
+    low = (np.asarray(hashes, dtype=np.uint64) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return np.unique(low).astype("<u4").tobytes()
 
 
 def fingerprint_jaccard(a: bytes, b: bytes) -> float:
@@ -513,11 +534,12 @@ class NearFeaturizer:
         s = self.settings
         spec = shingle_spec(lang, script or dominant_script(text), s)  # empty script: detect it
         sh = shingles(text, spec, s.short_docs)
-        sig = self.hasher.signature(sh.values)
+        hashes = shingle_hashes(sh.values)
+        sig = self.hasher.signature_of_hashes(hashes)
         bands = band_keys(sig, s.bands, s.rows, s.seed) if sig is not None else []
         payload = None
         if sig is not None and s.verify:
-            payload = shingle_fingerprint(sh.values) if s.verify_method == "exact" else sig
+            payload = fingerprint_of_hashes(hashes) if s.verify_method == "exact" else sig
         return NearFeatures(keep_key(s.keep, doc_id, len(text)), sig, bands, sh.short, spec, payload)
 
 
