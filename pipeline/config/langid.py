@@ -9,7 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from pipeline.config.base import StageConfig
 
 
-def _normalize_code(code: str) -> str:
+def normalize_code(code: str) -> str:
+    """A language code in the product's scheme; ValueError (a config error) if it is not one."""
     from pipeline.text.langcodes import LanguageCodeError, normalize_lang
 
     try:
@@ -21,9 +22,24 @@ def _normalize_code(code: str) -> str:
 def _normalize_codes(codes: list[str]) -> list[str]:
     out: list[str] = []
     for code in codes:
-        normal = _normalize_code(code)
+        normal = normalize_code(code)
         if normal not in out:
             out.append(normal)
+    return out
+
+
+def normalize_score_map(value: dict[str, float], code=normalize_code) -> dict[str, float]:
+    """{language: score in [0, 1]} with normalised codes; two spellings of one language
+    (zh, cmn) may not give it different scores."""
+    out: dict[str, float] = {}
+    for raw in sorted(value):
+        score = value[raw]
+        if not 0.0 <= score <= 1.0:
+            raise ValueError(f"per_language['{raw}'] must be between 0 and 1 (got {score})")
+        normal = code(raw)
+        if normal in out and out[normal] != score:
+            raise ValueError(f"per_language sets '{normal}' twice with different values")
+        out[normal] = score
     return out
 
 
@@ -77,16 +93,7 @@ class LangIdConfig(StageConfig):
     @field_validator("per_language", mode="after")
     @classmethod
     def _normalize_per_language(cls, value: dict[str, float]) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for code in sorted(value):
-            score = value[code]
-            if not 0.0 <= score <= 1.0:
-                raise ValueError(f"per_language['{code}'] must be between 0 and 1 (got {score})")
-            normal = _normalize_code(code)
-            if normal in out and out[normal] != score:
-                raise ValueError(f"per_language sets '{normal}' twice with different values")
-            out[normal] = score
-        return out
+        return normalize_score_map(value)
 
     @field_validator("keep_languages", "drop_languages", mode="after")
     @classmethod

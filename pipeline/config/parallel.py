@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import StageConfig, StrictModel
+from pipeline.config.langid import normalize_code, normalize_score_map
 
 DEFAULT_TEMPLATES = (
     "{src_text}\n{tgt_text}",
@@ -30,12 +31,7 @@ DEFAULT_REQUIRED_SCRIPTS = {"ja": ["Hira", "Kana"], "ko": ["Hang"]}
 
 
 def _normalize_code(code: str) -> str:
-    from pipeline.text.langcodes import LanguageCodeError, normalize_lang
-
-    try:
-        normal = normalize_lang(code)
-    except LanguageCodeError as exc:
-        raise ValueError(str(exc)) from None
+    normal = normalize_code(code)
     if normal == "und":
         raise ValueError(f"'{code}' is not a language")
     return normal
@@ -128,16 +124,7 @@ class ParallelConfig(StageConfig):
     @field_validator("per_language", mode="after")
     @classmethod
     def _per_language_codes(cls, value: dict[str, float]) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for code in sorted(value):
-            score = value[code]
-            if not 0.0 <= score <= 1.0:
-                raise ValueError(f"per_language['{code}'] must be between 0 and 1 (got {score})")
-            normal = _normalize_code(code)
-            if normal in out and out[normal] != score:
-                raise ValueError(f"per_language sets '{normal}' twice with different values")
-            out[normal] = score
-        return out
+        return normalize_score_map(value, _normalize_code)
 
     @field_validator("required_scripts", mode="after")
     @classmethod

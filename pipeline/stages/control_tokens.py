@@ -1,31 +1,6 @@
-"""Control tokens (PaLM 2): mark a small, keyed fraction of documents with special tokens.
-
-For a fraction of the documents chosen by a keyed hash of (seed, id), the stage scores
-the toxicity of the text, maps the score to a level and writes the level's token
-(``<|toxicity:high|>``) before (or after) the text; optionally a language token too.
-Everything is configurable (``control_tokens`` in the YAML, see docs/control_tokens.md).
-
-The first part of this module is the pure-Python core (no Beam): text normalization
-for matching, :class:`Lexicon`, the scorers (an interface with two implementations:
-:class:`LexiconScorer` and :class:`MetadataFieldScorer`) and :class:`ControlTokenMarker`,
-which decides for one document. The last part is the Beam transform
-:class:`ControlTokens`:
-
-* ``kept``    — every document; the marked ones with tokens added to ``Doc.text``,
-  ``Doc.tokens`` increased and ``metadata["control_tokens"]`` (the token strings),
-  ``metadata["toxicity_level"]`` / ``metadata["toxicity_score"]`` when scored;
-* ``dropped`` — normally empty: only a document whose whole text was a control-token
-  look-alike (removed from real text, see below) is dropped, reason
-  ``control_tokens:empty_after_lookalikes``;
-* ``stats``   — ``control_tokens/docs/<lang>``, ``control_tokens/selected/<lang>``,
-  ``control_tokens/scored/<lang>``, ``control_tokens/unscored/<why>/<lang>``,
-  ``control_tokens/toxicity/<level>/<lang>``, ``control_tokens/below_first_level/<lang>``,
-  ``control_tokens/lang/<lang>``, ``control_tokens/marked/<lang>``,
-  ``control_tokens/added_tokens/<lang>``, ``control_tokens/lookalikes_removed/<lang>``.
-
-Strings in real text that look like a control token (``<|toxicity:low|>`` typed on a web
-page) are removed from every document, so that the model only ever sees the tokens
-this stage writes.
+"""Control-token stage, Beam side: :class:`ControlTokens` marks a keyed fraction of the
+documents and returns ``{"kept", "dropped", "stats"}``. Scoring, levels and marking live
+in :mod:`pipeline.stages.control_tokens_core` (re-exported here).
 """
 
 from __future__ import annotations

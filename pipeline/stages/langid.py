@@ -1,18 +1,7 @@
-"""Language identification with fastText: every document gets a language and a score.
-
-Core (plain Python, no Beam calls): :class:`LanguageIdentifier` predicts ``(lang, score)`` for texts;
-:func:`decide` turns a prediction into a kept or dropped document plus report stats.
-Beam: :class:`LanguageId` batches documents, shares one model per worker process
-(``apache_beam.utils.shared.Shared``) and returns the stage dict
-``{"kept", "dropped", "stats"}``.
-
-What the model sees (``prepare_text``): the whole text when it is at most
-``sample_chars`` characters, else ``sample_windows`` windows of
-``sample_chars / sample_windows`` characters spread evenly from the start to the end
-of the document (partial words at window edges cut off); newlines and the Unicode
-spaces fastText does not know become spaces; an all-capitals sample is lower-cased (lid.176 mistakes
-capitals for other languages). Text without letters (empty, emoji, digits,
-punctuation) is not given to the model: it is ``und`` with score 0.
+"""Language-ID stage, Beam side: :class:`LanguageId` batches documents, shares one fastText
+model per worker process (``apache_beam.utils.shared.Shared``) and returns the stage dict
+``{"kept", "dropped", "stats"}``. The logic lives in :mod:`pipeline.stages.langid_core`
+(re-exported here).
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
-"""Multilingual quality filtering: Gopher quality and repetition, C4 and FineWeb rules.
-
-Core (no Beam): :class:`QualityChecker` measures one text with the effective rules of
-its (language, script) — see :meth:`pipeline.config.quality.QualityConfig.rules_for` —
-and returns a :class:`QualityResult` naming the **first** failing rule of
-:data:`RULE_ORDER`. Words come from :mod:`pipeline.text.segment` (characters for
-spaceless scripts), stop words from :mod:`pipeline.text.stopwords`.
-
-Transform: :class:`QualityFilter` takes ``PCollection[Doc]`` (after language ID) and
-returns ``{"kept", "dropped", "stats", "examples"}``; ``examples`` holds
-``(reason, doc_id, first example_chars characters)`` for up to
-``keep_dropped_examples`` dropped documents per reason, those with the smallest keyed
-hash of their id (deterministic on every runner).
+"""Quality stage, Beam side: :class:`QualityFilter` applies the core's
+:class:`QualityChecker` to every document and returns ``{"kept", "dropped", "stats",
+"examples"}``. The rules live in :mod:`pipeline.stages.quality_core` (re-exported here).
 """
 
 from __future__ import annotations
