@@ -48,6 +48,7 @@ if ROOT not in sys.path:
 
 from pipeline.records import Doc  # noqa: E402
 from pipeline.stages import dedup_core as core  # noqa: E402
+from machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 RESULTS = os.path.join(ROOT, "benchmarks", "results", "dedup.md")
 
@@ -281,16 +282,6 @@ def quality(docs, families, links, shingle_sets):
 
 # ---------------------------------------------------------------------------- main
 
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from pipeline.mixture.budget import plan_budget  # noqa: E402
 from pipeline.mixture.sampling import copies_for, make_copies  # noqa: E402
 from pipeline.mixture.tokens import DefaultTokenCounter  # noqa: E402
 from pipeline.records import Doc  # noqa: E402
+from machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 WORDS = {
     "en": "the quick brown fox jumps over a lazy dog while data pipelines count tokens".split(),
@@ -60,16 +61,6 @@ def make_corpus(n: int, start: int = 0) -> list[Doc]:
         docs.append(Doc(id=key, text=text, source=source, lang=lang))
     return docs
 
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def peak_rss_mb() -> float:
