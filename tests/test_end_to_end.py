@@ -173,3 +173,24 @@ def test_every_bucket_is_within_one_point_of_its_target_share(demo_run):
     assert not off
     epochs_cap = report["stats"].get("mixture/budget_tokens") and 4
     assert all(b["epochs"] <= epochs_cap + 1e-9 for b in buckets)
+
+
+def _can_unshare_network():
+    import shutil as sh
+
+    if not sh.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+def test_the_demo_runs_without_any_network(demo_run, tmp_path):
+    """SPEC: no network access at run time, ever. The whole job runs in a network
+    namespace with no interface at all and writes the same shards."""
+    if not _can_unshare_network():
+        pytest.skip("needs `unshare -n` (root or user namespaces)")
+    out = str(tmp_path / "offline")
+    proc = subprocess.run(["unshare", "-n", sys.executable, "-m", "pipeline", "run", DEMO, "--output", out, "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _shard_hashes(out) == _shard_hashes(demo_run)
