@@ -183,13 +183,22 @@ def _cmd_plan(args) -> int:
 
 
 def _cmd_report(args) -> int:
+    from pipeline.io import files as fs
     from pipeline.report.build import rerender
+    from pipeline.run import AccountingError, finish_interrupted_run
 
+    _filesystem_options([])
     try:
+        if not fs.exists(fs.join(fs.normalize_path(args.output_dir), "report", "report.json")):
+            # the job finished but its launcher did not write manifest and report: do it now
+            finish_interrupted_run(args.output_dir)
         written = rerender(args.output_dir)
     except FileNotFoundError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    except AccountingError as exc:
+        _error(str(exc))
+        return EXIT_ACCOUNTING
     for path in written:
         print(path)
     return EXIT_OK

@@ -447,6 +447,10 @@ class RunLayout:
         return self.path(WORK_DIR, "stats.json")
 
     @property
+    def config_file(self) -> str:
+        return self.path(WORK_DIR, "config.json")
+
+    @property
     def shards_file(self) -> str:
         return self.path(WORK_DIR, "shards.json")
 
@@ -601,14 +605,15 @@ def prepare_output(output: str, overwrite: bool) -> RunLayout:
 
 def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool = False,
         log: Callable[[str], None] = print, progress_seconds: float = 0.0) -> RunSummary:
-    from pipeline.io.manifest import build_manifest
-
     started = time.time()
     options, runner = pipeline_options(beam_args or [])
     # s3:// and hdfs:// need their options (--s3_*, --hdfs_*) on the launcher too, before
     # beam.Pipeline() would set them: the output and the inputs are touched first.
     FileSystems.set_options(options)
     layout = prepare_output(config.output_dir, overwrite)
+    # saved first, so that `mixture report` can finish the run if this launcher dies
+    # while a remote job goes on (manifest and report are written here, after the job)
+    fs.write_bytes(layout.config_file, config.canonical_json().encode("utf-8"))
     inputs = document_inputs(config, fs.expand_patterns)
     log(f"mixture run: {config.name} — {len(inputs)} input files, seed {config.seed}, output {layout.root}")
     p = beam.Pipeline(runner=runner, options=options)
@@ -620,6 +625,18 @@ def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool =
 
     result = p.run()
     counters = watch_progress(result, log)  # a live line where the runner reports counters
+    accounting, manifest, report = finish_run(config, layout)
+    from pipeline.report.build import write_runtime
+
+    elapsed = time.time() - started
+    write_runtime(layout.root, elapsed, counters)
+    return RunSummary(layout.root, accounting, manifest, elapsed, report)
+
+
+def finish_run(config: Config, layout: RunLayout) -> tuple[dict, dict, dict]:
+    """After the job: check the accounting, write manifest.json and report/ (launcher side)."""
+    from pipeline.io.manifest import build_manifest
+    from pipeline.report.build import write_report
 
     stats = json.loads(fs.read_bytes(layout.stats_file))
     entries = json.loads(fs.read_bytes(layout.shards_file))
@@ -634,12 +651,21 @@ def run(config: Config, beam_args: list[str] | None = None, *, overwrite: bool =
     manifest = build_manifest(config, entries, accounting)
     fs.write_bytes(layout.path("manifest.json"),
                    json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    from pipeline.report.build import write_report, write_runtime
-
     report = write_report(layout.root, config, stats, accounting, manifest)
-    elapsed = time.time() - started
-    write_runtime(layout.root, elapsed, counters)
-    return RunSummary(layout.root, accounting, manifest, elapsed, report)
+    return accounting, manifest, report
+
+
+def finish_interrupted_run(output: str) -> RunLayout:
+    """Writes manifest.json and report/ of a run whose job finished but whose launcher
+    stopped before doing so, from OUTPUT/_run/ (config, stats, shard list)."""
+    layout = RunLayout(fs.normalize_path(output))
+    missing = [p for p in (layout.config_file, layout.stats_file, layout.shards_file) if not fs.exists(p)]
+    if missing:
+        raise FileNotFoundError(f"{output}: no report/report.json, and no {missing[0]} to rebuild it from "
+                                "(is it the output of a finished run?)")
+    config = Config.model_validate(json.loads(fs.read_bytes(layout.config_file)))
+    finish_run(config, layout)
+    return layout
 
 
 def versions() -> dict[str, str]:

@@ -279,13 +279,19 @@ def test_toxicity_attribute_needs_a_scorer():
 # ----------------------------------------------------------------------------- config
 
 
+def test_levels_are_ordered_by_score_whatever_order_they_are_written_in():
+    # a config read back from manifest.json (keys sorted) must mean the same thing
+    section = ControlTokensConfig.model_validate({"toxicity": {"levels": {"high": 0.5, "low": 0.0, "medium": 0.2}}})
+    assert list(section.toxicity.levels) == ["low", "medium", "high"]
+
+
 def test_config_defaults_and_validation():
     section = ControlTokensConfig()
     assert section.enabled is False and section.attributes == ["toxicity"]
     assert section.toxicity.fraction == 0.1 and section.toxicity.levels == LEVELS
     assert section.toxicity.token == "<|toxicity:{level}|>" and section.placement == "prefix"
     for bad in (
-        {"toxicity": {"levels": {"low": 0.3, "high": 0.2}}},
+        {"toxicity": {"levels": {"low": 0.3, "high": 0.3}}},
         {"toxicity": {"levels": {}}},
         {"toxicity": {"levels": {"low": 1.5}}},
         {"toxicity": {"levels": {"a/b": 0.1}}},

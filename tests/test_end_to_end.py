@@ -194,3 +194,17 @@ def test_the_demo_runs_without_any_network(demo_run, tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert _shard_hashes(out) == _shard_hashes(demo_run)
+
+
+def test_the_manifest_config_reproduces_the_run_config(demo_run):
+    from pipeline.config import Config, load_config
+
+    manifest = json.load(open(os.path.join(demo_run, "manifest.json")))
+    again = Config.model_validate(manifest["config"])
+    assert again.sha256() == manifest["config_sha256"]
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        assert load_config(DEMO).sha256() == manifest["config_sha256"]  # the output path is not part of the hash
+    finally:
+        os.chdir(cwd)

@@ -132,3 +132,19 @@ def test_document_sources_after_a_parallel_source_are_read_from_the_right_source
     assert summary.accounting["balanced"]
     sources = summary.report["stats"]
     assert sources["read/web"] == 61 and sources["read/bitext"] == 1
+
+
+def test_report_finishes_a_run_whose_launcher_stopped_after_the_job(small, capsys):
+    import shutil
+
+    tmp, config_path = small
+    summary = run(load_config(config_path), [], log=lambda _m: None)
+    out = summary.output
+    expected = open(os.path.join(out, "manifest.json"), "rb").read()
+    os.remove(os.path.join(out, "manifest.json"))
+    shutil.rmtree(os.path.join(out, "report"))
+    assert main(["report", out]) == 0
+    assert open(os.path.join(out, "manifest.json"), "rb").read() == expected
+    assert os.path.exists(os.path.join(out, "report", "report.html"))
+    assert main(["report", str(tmp / "nowhere")]) == 2
+    assert "no report/report.json" in capsys.readouterr().err

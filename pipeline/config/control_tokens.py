@@ -74,7 +74,7 @@ class ToxicityTokenConfig(StrictModel):
     )
     levels: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_LEVELS),
-        description="Level name -> minimum score, in increasing order; a document gets the highest level whose "
+        description="Level name -> minimum score (any order; distinct minimums); a document gets the highest level whose "
         "minimum its score reaches (none when below the first).",
     )
     token: str = Field("<|toxicity:{level}|>", description="Token template; '{level}' is the level name.")
@@ -89,16 +89,15 @@ class ToxicityTokenConfig(StrictModel):
     def _levels(cls, value: dict[str, float]) -> dict[str, float]:
         if not value:
             raise ValueError("at least one level is needed")
-        previous = None
         for name, minimum in value.items():
             if not name or any(c.isspace() or c in "/{}" for c in name):
                 raise ValueError(f"level names must be non-empty, without white space, '/', '{{' or '}}' (got {name!r})")
             if not (isinstance(minimum, (int, float)) and math.isfinite(minimum) and 0.0 <= minimum <= 1.0):
                 raise ValueError(f"level {name!r}: minimum score must be in [0, 1] (got {minimum!r})")
-            if previous is not None and minimum <= previous:
-                raise ValueError(f"level {name!r}: minimum scores must increase in the order written")
-            previous = minimum
-        return value
+        if len(set(value.values())) != len(value):
+            raise ValueError("two levels have the same minimum score")
+        # ordered by minimum score, whatever order they were written (or serialised) in
+        return dict(sorted(value.items(), key=lambda kv: kv[1]))
 
 
 class LangTokenConfig(StrictModel):
