@@ -440,6 +440,3 @@ def identify_batch(
     predict_one = identifier.predict_one
     results = [_decide(doc, predict_one(doc.text, script), section, events) for doc, script in zip(docs, scripts)]
     return results, _stats_of_events(events)
-
-
-# --------------------------------------------------------------------------- Beam

@@ -500,7 +500,3 @@ def select_examples(dropped: Iterable[Dropped], limit: int, seed: int, chars: in
         for _, doc_id, snippet in sorted(by_reason[reason])[:limit]:
             out.append((reason, doc_id, snippet))
     return out
-
-
-# --------------------------------------------------------------------------- Beam
-# Everything below is the thin wrapper; the core above never touches Beam objects.
