@@ -398,3 +398,32 @@ def test_watch_progress_reads_beam_counters_of_the_local_runner():
     counters = watch_progress(result, logged.append)
     assert counters == {"quality/dropped": 4, "quality/kept": 6, "read/records": 10}
     assert logged == ["progress: read 10 | quality kept 6 dropped 4"]
+
+
+def test_parallel_control_token_and_canary_sections_appear_only_when_their_stages_ran():
+    from pipeline.report.build import build_report
+    from pipeline.report.html import report_html
+    from pipeline.report.markdown import report_markdown
+
+    base = {"read/web": 10, "point/final/web/en/docs": 10, "point/final/web/en/tokens": 100}
+    plain = build_report(None, dict(base))
+    assert plain["parallel"] is None and plain["control_tokens"] is None and plain["canaries"] is None
+    assert "## Canaries" not in report_markdown(plain) and 'href="#canaries"' not in report_html(plain)
+
+    stats = dict(base)
+    stats.update({"parallel/pairs/de-en/kept": 30, "parallel/pairs/de-en/dropped": 3,
+                  "control_tokens/docs/en": 10, "control_tokens/marked/en": 2,
+                  "control_tokens/toxicity/low/en": 1, "control_tokens/toxicity/high/en": 1,
+                  "canaries/injected_docs/en": 4, "canaries/injected_tokens/en": 400,
+                  "canaries/canaries/shuffle/en": 2, "canaries/skipped_languages/sw": 1})
+    report = build_report(None, stats)
+    assert report["parallel"]["pairs"] == [{"pair": "de-en", "kept": 30, "dropped": 3,
+                                            "kept_pct": report["parallel"]["pairs"][0]["kept_pct"]}]
+    assert round(report["parallel"]["pairs"][0]["kept_pct"], 2) == 90.91
+    assert report["control_tokens"]["by_level"] == {"high": 1, "low": 1}
+    assert report["canaries"]["injected_docs"] == 4 and report["canaries"]["skipped_languages"] == ["sw"]
+    md, html = report_markdown(report), report_html(report)
+    for title in ("## Parallel data", "## Control tokens", "## Canaries"):
+        assert title in md
+    for anchor in ("parallel", "control_tokens", "canaries"):
+        assert f'id="{anchor}"' in html and f'href="#{anchor}"' in html

@@ -333,6 +333,69 @@ def pii_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _per_key(stats: dict[str, Any], prefix: str, depth: int) -> dict[tuple[str, ...], int]:
+    """Sums of the stats ``prefix/<k1>/.../<k_depth>``, keyed by the tuple of parts."""
+    out: dict[tuple[str, ...], int] = defaultdict(int)
+    for key, value in stats.items():
+        if key.startswith(prefix + "/"):
+            parts = tuple(key[len(prefix) + 1:].split("/"))
+            if len(parts) == depth:
+                out[parts] += _num(value)
+    return out
+
+
+def parallel_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
+    """English-paired data: pairs kept and dropped per language pair."""
+    pairs = _per_key(stats, "parallel/pairs", 2)
+    if not pairs:
+        return None
+    rows: dict[str, dict[str, int]] = defaultdict(lambda: {"kept": 0, "dropped": 0})
+    for (pair, outcome), n in pairs.items():
+        if outcome in ("kept", "dropped"):
+            rows[pair][outcome] += n
+    table = [{"pair": pair, **r, "kept_pct": pct(r["kept"], r["kept"] + r["dropped"])}
+             for pair, r in sorted(rows.items(), key=lambda kv: (-kv[1]["kept"], kv[0]))]
+    return {"pairs": table, "kept": sum(r["kept"] for r in table), "dropped": sum(r["dropped"] for r in table)}
+
+
+def control_token_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
+    """Documents marked with control tokens, per language and toxicity level."""
+    marked = _per_key(stats, "control_tokens/marked", 1)
+    if not marked and not _per_key(stats, "control_tokens/docs", 1):
+        return None
+    docs = _per_key(stats, "control_tokens/docs", 1)
+    levels = _per_key(stats, "control_tokens/toxicity", 2)
+    level_names = sorted({level for level, _ in levels})
+    langs = sorted({k[0] for k in docs} | {k[0] for k in marked}, key=lambda l: (-docs.get((l,), 0), l))
+    rows = []
+    for lang in langs:
+        row = {"lang": lang, "docs": docs.get((lang,), 0), "marked": marked.get((lang,), 0),
+               "lang_tokens": _num(stats.get(f"control_tokens/lang/{lang}", 0))}
+        row["levels"] = {level: levels.get((level, lang), 0) for level in level_names}
+        row["marked_pct"] = pct(row["marked"], row["docs"])
+        rows.append(row)
+    return {"languages": rows, "levels": level_names, "docs": sum(r["docs"] for r in rows),
+            "marked": sum(r["marked"] for r in rows),
+            "by_level": {level: sum(r["levels"][level] for r in rows) for level in level_names}}
+
+
+def canary_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
+    """Canaries injected per language and type (the secret texts stay in canaries/manifest.jsonl)."""
+    injected = _per_key(stats, "canaries/injected_docs", 1)
+    skipped = sorted(k[0] for k in _per_key(stats, "canaries/skipped_languages", 1))
+    if not injected and not skipped:
+        return None
+    kinds = _per_key(stats, "canaries/canaries", 2)
+    types = sorted({t for t, _ in kinds})
+    tokens = _per_key(stats, "canaries/injected_tokens", 1)
+    rows = [{"lang": lang, "canaries": {t: kinds.get((t, lang), 0) for t in types},
+             "injected_docs": n, "injected_tokens": tokens.get((lang,), 0)}
+            for (lang,), n in sorted(injected.items())]
+    return {"languages": rows, "types": types, "skipped_languages": skipped,
+            "canaries": sum(sum(r["canaries"].values()) for r in rows),
+            "injected_docs": sum(r["injected_docs"] for r in rows)}
+
+
 MIXTURE_FIELDS = ("available_tokens", "target_tokens", "planned_tokens", "written_tokens", "written_docs",
                   "copies", "epochs", "shortfall_tokens")
 

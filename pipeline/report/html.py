@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from pipeline.report import charts
 from pipeline.report.figures import POINTS, accounting_line, stage_rank
-from pipeline.report.markdown import (MAX_ROWS, SPECIAL_GROUPS, accounting_rows, fmt, fmt_pct, funnel_reason_rows,
+from pipeline.report.markdown import (MAX_ROWS, accounting_rows, optional_sections, rendered_groups, fmt, fmt_pct, funnel_reason_rows,
                                       funnel_step_rows,
                                       mixture_rows)
 from pipeline.report.tables import table_rows_with_others
@@ -207,13 +207,13 @@ def _mixture(m: dict[str, Any]) -> str:
                     "<details><summary>Per source and language</summary>" + buckets + "</details>")
 
 
-def _other_stages(stages: dict[str, dict[str, Any]]) -> str:
+def _other_stages(stages: dict[str, dict[str, Any]], special: set[str]) -> str:
     parts = []
     for stage, figures in stages.items():
         items = list(figures.items())
-        label = "all figures" if stage in SPECIAL_GROUPS else f"{len(items)} figures"
+        label = "all figures" if stage in special else f"{len(items)} figures"
         more = _p(f"{len(items) - MAX_ROWS} more figures in report.json.") if len(items) > MAX_ROWS else ""
-        parts.append(f"<details{'' if stage in SPECIAL_GROUPS else ' open'}><summary>{escape(stage)} — {label}"
+        parts.append(f"<details{'' if stage in special else ' open'}><summary>{escape(stage)} — {label}"
                      f"</summary>{table(['figure', 'value'], items[:MAX_ROWS])}{more}</details>")
     if not parts:
         return ""
@@ -235,18 +235,23 @@ def _shards(shards: dict[str, Any]) -> str:
                        f"{shards.get('documents', 0):,} documents, {shards.get('tokens', 0):,} tokens."), listing)
 
 
+OPTIONAL_ANCHORS = ("parallel", "control_tokens", "canaries")  # sections only for stages that ran
 NAV = (("accounting", "Accounting"), ("languages", "Languages"), ("sources", "Sources"), ("funnel", "Funnel"),
-       ("dedup", "Dedup"), ("pii", "PII"), ("mixture", "Mixture"), ("stages", "Stage figures"), ("shards", "Shards"))
+       ("dedup", "Dedup"), ("pii", "PII"), ("parallel", "Parallel"), ("control_tokens", "Control tokens"),
+       ("mixture", "Mixture"), ("canaries", "Canaries"), ("stages", "Stage figures"), ("shards", "Shards"))
 
 
 def report_html(report: dict[str, Any]) -> str:
     names = report.get("language_names", {})
     versions = ", ".join(f"{k} {v}" for k, v in sorted(report.get("versions", {}).items()))
     title = f"Mixture report: {report['name']}"
+    optional = optional_sections(report)
+    present = {anchor for anchor, *_ in optional}
     header = (f"<h1>{escape(title)}</h1><p class=\"meta\">Seed {escape(str(report['seed']))} · config sha256 "
               f"<code>{escape(str(report['config_sha256']))}</code>"
               + (f"<br>{escape(versions)}" if versions else "") + "</p>"
-              + "<nav>" + "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in NAV) + "</nav>")
+              + "<nav>" + "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in NAV
+                                  if a not in OPTIONAL_ANCHORS or a in present) + "</nav>")
     body = "".join([
         header,
         _accounting(report["accounting"]),
@@ -255,8 +260,10 @@ def report_html(report: dict[str, Any]) -> str:
         _funnel(report),
         _dedup(report.get("dedup")),
         _pii(report.get("pii"), names),
+        *[_section(anchor, section_title, _p(summary), table(columns, rows))
+          for anchor, section_title, summary, columns, rows in optional],
         _mixture(report["mixture"]),
-        _other_stages(report.get("stages", {})),
+        _other_stages(report.get("stages", {}), rendered_groups(report)),
         _shards(report.get("shards", {})),
     ])
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -7,7 +7,12 @@ from typing import Any, Iterable, Sequence
 from pipeline.report.figures import POINTS, accounting_line, stage_rank
 from pipeline.report.tables import table_rows_with_others
 
-SPECIAL_GROUPS = ("dedup", "pii", "mixture")
+
+
+def rendered_groups(report: dict[str, Any]) -> set[str]:
+    """Stage groups with a section of their own; the others are listed as raw figures (an
+    optional section whose figures could not be read keeps its raw figures visible)."""
+    return {"dedup", "pii", "mixture"} | {g for g in ("parallel", "control_tokens", "canaries") if report.get(g)}
 MAX_ROWS = 200  # long generic tables are cut here; report.json has everything
 
 
@@ -194,6 +199,47 @@ def _pii_md(p: dict[str, Any] | None, names: dict[str, str]) -> list[str]:
     return lines
 
 
+def optional_sections(report: dict[str, Any]) -> list[tuple[str, str, str, list[str], list[list[Any]]]]:
+    """(anchor, title, summary, header, rows) of the parallel-data, control-token and
+    canary sections — the same tables for Markdown and HTML; a stage that did not run
+    has no section."""
+    names = report.get("language_names", {})
+    out = []
+    p = report.get("parallel")
+    if p:
+        rows = [[r["pair"], r["kept"], r["dropped"], fmt_pct(r["kept_pct"])] for r in p["pairs"][:MAX_ROWS]]
+        out.append(("parallel", "Parallel data",
+                    f"{p['kept']:,} English-paired examples kept, {p['dropped']:,} pairs dropped.",
+                    ["language pair", "kept", "dropped", "% kept"], rows))
+    c = report.get("control_tokens")
+    if c:
+        rows = [[_cell(names.get(r["lang"], r["lang"])), r["lang"], r["docs"], r["marked"], fmt_pct(r["marked_pct"]),
+                 *[r["levels"][level] for level in c["levels"]], r["lang_tokens"]] for r in c["languages"][:MAX_ROWS]]
+        levels = ", ".join(f"{level} {n:,}" for level, n in c["by_level"].items()) or "none"
+        out.append(("control_tokens", "Control tokens",
+                    f"{c['marked']:,} of {c['docs']:,} documents carry control tokens (toxicity levels: {levels}).",
+                    ["language", "code", "documents", "marked", "% marked",
+                     *[f"toxicity:{level}" for level in c["levels"]], "lang token"], rows))
+    k = report.get("canaries")
+    if k:
+        rows = [[_cell(names.get(r["lang"], r["lang"])), r["lang"], *[r["canaries"][t] for t in k["types"]],
+                 r["injected_docs"], r["injected_tokens"]] for r in k["languages"]]
+        skipped = (f" Languages without enough long documents: {', '.join(k['skipped_languages'])}."
+                   if k["skipped_languages"] else "")
+        out.append(("canaries", "Canaries",
+                    f"{k['canaries']:,} canaries injected as {k['injected_docs']:,} documents; their texts are in "
+                    f"the secret canaries/manifest.jsonl.{skipped}",
+                    ["language", "code", *k["types"], "documents injected", "tokens injected"], rows))
+    return out
+
+
+def _optional_md(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for _anchor, title, summary, header, rows in optional_sections(report):
+        lines += [f"## {title}", "", summary, ""] + md_table(header, rows) + [""]
+    return lines
+
+
 def _mixture_md(m: dict[str, Any]) -> list[str]:
     lines = ["## Target vs achieved mixture", ""]
     if not m["buckets"]:
@@ -233,8 +279,8 @@ def mixture_rows(m: dict[str, Any], level: str) -> tuple[list[str], list[list[An
     return header, rows
 
 
-def _other_stages_md(stages: dict[str, dict[str, Any]]) -> list[str]:
-    others = {k: v for k, v in stages.items() if k not in SPECIAL_GROUPS}
+def _other_stages_md(stages: dict[str, dict[str, Any]], special: set[str]) -> list[str]:
+    others = {k: v for k, v in stages.items() if k not in special}
     if not others:
         return []
     lines = ["## Other stage figures", ""]
@@ -283,7 +329,8 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += _rejected_md(acct)
     lines += _dedup_md(report.get("dedup"))
     lines += _pii_md(report.get("pii"), names)
+    lines += _optional_md(report)
     lines += _mixture_md(report["mixture"])
-    lines += _other_stages_md(report.get("stages", {}))
+    lines += _other_stages_md(report.get("stages", {}), rendered_groups(report))
     lines += _shards_md(report.get("shards", {}))
     return "\n".join(lines).rstrip("\n") + "\n"
