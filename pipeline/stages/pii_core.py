@@ -32,6 +32,7 @@ Found values are never logged or stored: results carry entity types and offsets 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -559,6 +560,9 @@ class PiiScrubber:
         from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
+        # presidio logs every recognizer it loads and, per document, that the no-op NLP
+        # engine gives no context: noise on every worker (never PII, but not wanted either)
+        logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
         self.config = config if config is not None else PiiConfig()
         self.seed = seed
         cfg = self.config
