@@ -37,12 +37,14 @@ class FilterDoFn(beam.DoFn):
     ``make_decider`` is called once per worker in ``setup`` (heavy objects such as
     models are built there, never pickled with the graph). A decider may also return
     an iterable of ``(stat_key, amount)`` pairs as the second item of a tuple, which
-    go to the ``stats`` output.
+    go to the ``stats`` output. ``count_kept=False`` leaves the ``kept`` counter to a
+    later step of the same stage (a stage made of several decisions counts once).
     """
 
-    def __init__(self, stage: str, make_decider: Callable[[], Callable[[Doc], object]]):
+    def __init__(self, stage: str, make_decider: Callable[[], Callable[[Doc], object]], count_kept: bool = True):
         self._stage = stage
         self._make_decider = make_decider
+        self._count_kept = count_kept
         self._decide = None
 
     def setup(self):
@@ -61,7 +63,8 @@ class FilterDoFn(beam.DoFn):
             self._dropped.inc()
             yield pvalue.TaggedOutput(DROPPED, result)
         else:
-            self._kept.inc()
+            if self._count_kept:
+                self._kept.inc()
             yield result
 
 

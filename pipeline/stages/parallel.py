@@ -23,11 +23,10 @@ import apache_beam as beam
 from apache_beam import pvalue
 
 from pipeline.io.bitext import parallel_sources, read_bitext
-from pipeline.records import Dropped, Rejected
-from pipeline.stages.base import DROPPED, STATS, count
+from pipeline.records import Rejected
+from pipeline.stages.base import DROPPED, STATS, FilterDoFn, count
 from pipeline.stages.parallel_core import (
     STAGE,
-    CheckedPair,
     PairFilter,
     PairRenderer,
     choose_representatives,
@@ -59,25 +58,6 @@ class _ReadBitextFn(beam.DoFn):
                 yield record
 
 
-class _CheckPairFn(beam.DoFn):
-    def __init__(self, config):
-        self._config = config
-
-    def setup(self):
-        self._filter = PairFilter(self._config)
-        self._dropped = count(STAGE, "dropped")
-
-    def process(self, pair) -> Iterable:
-        result, stats = self._filter.check(pair)
-        for item in stats:
-            yield pvalue.TaggedOutput(STATS, item)
-        if isinstance(result, Dropped):
-            self._dropped.inc()
-            yield pvalue.TaggedOutput(DROPPED, result)
-        else:
-            yield result
-
-
 class _KeepRepresentativeFn(beam.DoFn):
     def setup(self):
         self._dropped = count(STAGE, "duplicates")
@@ -90,27 +70,6 @@ class _KeepRepresentativeFn(beam.DoFn):
             yield pvalue.TaggedOutput(STATS, (f"{STAGE}/pairs/{dropped.doc.metadata['pair']}/dropped", 1))
             yield pvalue.TaggedOutput(DROPPED, dropped)
         yield kept
-
-
-class _FinishPairFn(beam.DoFn):
-    def __init__(self, config):
-        self._config = config
-
-    def setup(self):
-        self._renderer = PairRenderer(self._config)
-        self._kept = count(STAGE, "kept")
-        self._dropped = count(STAGE, "dropped")
-
-    def process(self, checked: CheckedPair) -> Iterable:
-        result, stats = self._renderer.finish(checked)
-        for item in stats:
-            yield pvalue.TaggedOutput(STATS, item)
-        if isinstance(result, Dropped):
-            self._dropped.inc()
-            yield pvalue.TaggedOutput(DROPPED, result)
-        else:
-            self._kept.inc()
-            yield result
 
 
 class ParallelSources(beam.PTransform):
@@ -142,7 +101,9 @@ class ParallelSources(beam.PTransform):
             | "SpreadBitext" >> beam.Reshuffle()
             | "ReadBitext" >> beam.ParDo(_ReadBitextFn(config)).with_outputs(REJECTED, main="pairs")
         )
-        checked = read.pairs | "CheckPairs" >> beam.ParDo(_CheckPairFn(config)).with_outputs(
+        # language ID, filters (counted as kept once, after rendering), then pair dedup
+        checked = read.pairs | "CheckPairs" >> beam.ParDo(
+            FilterDoFn(STAGE, lambda: PairFilter(config).check, count_kept=False)).with_outputs(
             DROPPED, STATS, main="kept")
         dropped = [checked[DROPPED]]
         stats = [checked[STATS]]
@@ -159,8 +120,8 @@ class ParallelSources(beam.PTransform):
             dropped.append(unique[DROPPED])
             stats.append(unique[STATS])
             kept = unique.kept
-        finished = kept | "FinishPairs" >> beam.ParDo(_FinishPairFn(config)).with_outputs(
-            DROPPED, STATS, main="docs")
+        finished = kept | "FinishPairs" >> beam.ParDo(
+            FilterDoFn(STAGE, lambda: PairRenderer(config).finish)).with_outputs(DROPPED, STATS, main="docs")
         dropped.append(finished[DROPPED])
         stats.append(finished[STATS])
         return {
