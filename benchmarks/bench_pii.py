@@ -44,6 +44,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType  # noqa: E402
 from pipeline.config.pii import DEFAULT_ENTITIES, PiiConfig  # noqa: E402
 from pipeline.hashing import keyed_hash64  # noqa: E402
 from machine import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from prose import PLAIN  # noqa: E402
 
 
 def _no_network(*args, **kwargs):
@@ -310,29 +311,6 @@ PROSE = {
 }
 
 
-# Sentences without numbers: most of real web prose.
-PLAIN = {
-    "en": ["The garden looks lovely in the early morning light.", "We walked along the river and talked about old friends.",
-           "This recipe needs fresh herbs, a little butter and patience.", "Nobody expected the small shop to become so popular."],
-    "de": ["Der Garten sieht im Morgenlicht wunderschön aus.", "Wir sind am Fluss entlang gegangen und haben geredet.",
-           "Für dieses Rezept braucht man frische Kräuter und etwas Geduld.", "Niemand hat erwartet, dass der kleine Laden so beliebt wird."],
-    "fr": ["Le jardin est magnifique dans la lumière du matin.", "Nous avons marché le long de la rivière en parlant.",
-           "Cette recette demande des herbes fraîches et un peu de patience.", "Personne ne pensait que la petite boutique aurait tant de succès."],
-    "es": ["El jardín se ve precioso con la luz de la mañana.", "Caminamos junto al río hablando de viejos amigos.",
-           "Esta receta necesita hierbas frescas y un poco de paciencia.", "Nadie esperaba que la pequeña tienda tuviera tanto éxito."],
-    "it": ["Il giardino è bellissimo alla luce del mattino.", "Abbiamo camminato lungo il fiume parlando di vecchi amici.",
-           "Questa ricetta richiede erbe fresche e un po' di pazienza.", "Nessuno si aspettava che il piccolo negozio diventasse famoso."],
-    "nl": ["De tuin ziet er prachtig uit in het ochtendlicht.", "We liepen langs de rivier en praatten over oude vrienden.",
-           "Dit recept vraagt om verse kruiden en wat geduld.", "Niemand had verwacht dat het winkeltje zo populair zou worden."],
-    "pl": ["Ogród wygląda pięknie w porannym świetle.", "Szliśmy wzdłuż rzeki, rozmawiając o starych przyjaciołach.",
-           "Ten przepis wymaga świeżych ziół i odrobiny cierpliwości.", "Nikt się nie spodziewał, że mały sklep stanie się tak popularny."],
-    "pt": ["O jardim fica lindo com a luz da manhã.", "Caminhamos ao longo do rio conversando sobre velhos amigos.",
-           "Esta receita precisa de ervas frescas e um pouco de paciência.", "Ninguém esperava que a pequena loja fizesse tanto sucesso."],
-    "ja": ["朝の光の中で庭はとても美しく見えます。", "私たちは川沿いを歩きながら昔の友人の話をしました。",
-           "このレシピには新鮮なハーブと少しの忍耐が必要です。", "小さな店がこれほど人気になるとは誰も思いませんでした。"],
-    "zh": ["清晨的阳光下，花园显得格外美丽。", "我们沿着河边散步，聊起了老朋友。", "这道菜需要新鲜的香草和一点耐心。",
-           "没有人想到这家小店会这么受欢迎。"],
-}
 
 
 def web_prose(rng: Rng, lang: str, sentences: int) -> str:
