@@ -581,13 +581,6 @@ def pipeline_options(beam_args: list[str]) -> tuple[PipelineOptions, str]:
     return PipelineOptions(args), runner
 
 
-def accounting_from_stats(stats: dict[str, int]) -> dict[str, Any]:
-    """read == selected + dropped + rejected and written == selected + extra copies."""
-    from pipeline.report.figures import accounting
-
-    return accounting(stats)
-
-
 def prepare_output(output: str, overwrite: bool) -> RunLayout:
     layout = RunLayout(fs.normalize_path(output))
     existing = fs.list_dir(layout.root)  # [] when missing; object stores have no directory to test
@@ -640,7 +633,9 @@ def finish_run(config: Config, layout: RunLayout) -> tuple[dict, dict, dict]:
 
     stats = json.loads(fs.read_bytes(layout.stats_file))
     entries = json.loads(fs.read_bytes(layout.shards_file))
-    accounting = accounting_from_stats(stats)
+    from pipeline.report.figures import accounting as accounting_of
+
+    accounting = accounting_of(stats)
     if not accounting["balanced"]:
         from pipeline.report.figures import accounting_line
 
