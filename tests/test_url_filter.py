@@ -101,3 +101,49 @@ def test_transform_without_dedup_keeps_duplicates(beam_pipeline):
     with beam_pipeline as p:
         out = p | beam.Create(docs) | UrlFilter(UrlFilterConfig(dedup=False))
         assert_that(out["kept"] | beam.Map(lambda d: d.id), equal_to(["x", "y"]))
+
+
+def test_a_run_over_a_warc_source_accounts_for_rejected_blocked_and_duplicate_pages(tmp_path):
+    import gzip
+    import json
+
+    from pipeline.config import load_config
+    from pipeline.io.warc import http_response, warc_record
+    from pipeline.run import run
+
+    def page(n):
+        body = (f"<html lang=en><body><nav><a href='/'>Home</a> <a href='/a'>About</a></nav><main><p>"
+                f"Page number {n} talks about rivers, hills and the weather in spring.</p></main></body></html>")
+        return http_response(body.encode())
+
+    records = [
+        warc_record("response", "https://example.org/a", page(1), "2023-01-01T00:00:00Z", "urn:uuid:1"),
+        warc_record("response", "https://example.org/a", page(2), "2024-01-01T00:00:00Z", "urn:uuid:2"),
+        warc_record("response", "https://ads.example/x", page(3), "2024-01-01T00:00:00Z", "urn:uuid:3"),
+        warc_record("response", "https://example.org/gone", http_response(b"", 404), "2024-01-01T00:00:00Z",
+                    "urn:uuid:4"),
+        warc_record("response", "https://example.org/b", page(5), "2024-01-01T00:00:00Z", "urn:uuid:5"),
+    ]
+    data = tmp_path / "crawl.warc.gz"
+    data.write_bytes(b"".join(gzip.compress(r) for r in records))
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"name: webrun\noutput: {tmp_path / 'out'}\nsources:\n  - name: crawl\n    paths: ['{data}']\n"
+        "url_filter: {domains: [ads.example]}\n"
+        "langid: {enabled: false}\nquality: {enabled: false}\ndedup: {enabled: false}\npii: {enabled: false}\n"
+        "mixture:\n  shards: {count: 1, format: jsonl.gz}\n", encoding="utf-8")
+    summary = run(load_config(str(config)), [], log=lambda _m: None)
+    acct = summary.accounting
+    assert (acct["read"], acct["written"], acct["rejected"], acct["dropped"]) == (5, 2, 1, 2)
+    with gzip.open(tmp_path / "out" / "shards" / "part-00000-of-00001.jsonl.gz", "rt", encoding="utf-8") as f:
+        kept = sorted(json.loads(line)["id"] for line in f)
+    assert kept == ["urn:uuid:2", "urn:uuid:5"]
+    rejected = [json.loads(line) for p in sorted((tmp_path / "out" / "rejected").iterdir())
+                for line in p.read_text(encoding="utf-8").splitlines()]
+    assert [(r["file"], r["line"], r["reason"]) for r in rejected] == [("crawl.warc.gz", 4, "http_status: 404")]
+    stats = json.loads((tmp_path / "out" / "_run" / "stats.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in stats.items() if k.startswith("dropped/url") and not k.endswith("/tokens")} == {
+        "dropped/url:blocklist/crawl/und/docs": 1,
+        "dropped/url:blocklist/crawl/und/chars": len("Page number 3 talks about rivers, hills and the weather in spring."),
+        "dropped/url:duplicate/crawl/und/docs": 1,
+        "dropped/url:duplicate/crawl/und/chars": len("Page number 1 talks about rivers, hills and the weather in spring.")}

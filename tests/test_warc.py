@@ -116,8 +116,17 @@ def test_garbage_between_records_rejects_the_rest_of_the_file(tmp_path):
     path = tmp_path / "garbage.warc"
     path.write_bytes(response(1) + b"this is not a WARC header\r\n\r\n" + response(2))
     out = _read(path)
+    assert [(r.line, r.reason[:30]) for r in out] == [(1, "invalid_record: not followed b"),
+                                                      (2, "truncated_file: OSError: Inval")]
+
+
+def test_a_record_whose_content_length_is_too_large_is_not_trusted(tmp_path):
+    short = response(2)[:-40]  # declares 36 bytes more than it has: swallows the next header
+    path = tmp_path / "lying.warc.gz"
+    path.write_bytes(b"".join(gzip.compress(r) for r in (response(1), short, response(3), response(4))))
+    out = _read(path)
     assert isinstance(out[0], Doc) and out[0].metadata["url"] == "https://example.org/1"
-    assert len(out) == 2 and out[1].reason.startswith("truncated_file: OSError")
+    assert [(r.line, r.reason.split(":")[0]) for r in out[1:]] == [(2, "invalid_record"), (3, "truncated_file")]
 
 
 def test_chunked_and_gzip_encoded_payload_and_a_lying_charset(tmp_path):
@@ -193,3 +202,20 @@ def test_zlib_deflate_payload(tmp_path):
     path.write_bytes(warc_record("response", "https://example.org/d", block, DATE, "urn:uuid:d"))
     (doc,) = _read(path)
     assert doc.text.splitlines()[0] == "Installation"
+
+
+def test_resiliparse_extractor_drops_link_lists_and_text_outside_the_content_container():
+    main = "".join(f"<p>{p}</p>" for p in MAIN)
+    html = ('<html><body><div class="page sidebar-left">'  # a wrapper whose class names furniture
+            '<table><tr><td><ul><li><a href="/a">Alpha section</a></li><li><a href="/b">Beta section</a></li>'
+            '<li><a href="/c">Gamma section</a></li></ul></td>'
+            f'<td><h1>Installation</h1>{main}<ul><li>Schritt eins: das Medium einlegen.</li>'
+            '<li>Schritt zwei: den Rechner neu starten.</li></ul></td></tr></table>'
+            '<div id="bottom"><p>Alle Rechte vorbehalten.</p></div></div></body></html>')
+    assert extract_text(html, "resiliparse").splitlines() == [
+        "Installation", *MAIN, "Schritt eins: das Medium einlegen.", "Schritt zwei: den Rechner neu starten."]
+
+
+def test_a_page_that_is_only_navigation_has_no_text():
+    html = "<html><body><nav><a href='/'>Home</a> <a href='/x'>More</a></nav></body></html>"
+    assert extract_text(html, "resiliparse") == ""

@@ -120,17 +120,135 @@ def page_hints(html: str) -> PageHints:
 
 
 def _paragraph_lines(text: str) -> str:
-    """One paragraph per line: trailing spaces and blank lines removed (both extractors
-    agree then; resiliparse separates paragraphs by a blank line, trafilatura does not)."""
-    return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
+    """One paragraph per line: spaces around lines (resiliparse indents list items) and
+    blank lines removed, so both extractors agree (resiliparse separates paragraphs by a
+    blank line, trafilatura does not)."""
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+# Page furniture, by element, ARIA role, or a word in its class or id (case-insensitive).
+_FURNITURE_TAGS = ("nav", "header", "footer", "aside", "form", "noscript", "template", "dialog", "menu")
+_FURNITURE_ROLES = ("navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "search",
+                    "menu", "menubar")
+_FURNITURE_WORDS = ("cookie", "consent", "gdpr", "breadcrumb", "crumbs", "navbar", "navigation", "menu", "sidebar",
+                    "widget", "footer", "masthead", "related", "share", "social", "newsletter", "popup", "modal",
+                    "banner", "skip-link", "toolbar", "pagination", "comments")
+_FURNITURE_SELECTOR = ", ".join(
+    list(_FURNITURE_TAGS) + [f'[role="{r}"]' for r in _FURNITURE_ROLES] + ["[hidden]", '[aria-hidden="true"]'])
+_FURNITURE_NAME_SELECTOR = ", ".join(f'[{attr}*="{w}" i]' for w in _FURNITURE_WORDS for attr in ("class", "id"))
+_BLOCK_TAGS = frozenset(("ul", "ol", "dl", "table", "tbody", "tr", "td", "th", "div", "section", "p"))
+_CONTENT_TAGS = frozenset(("main", "article", "h1"))
+_INVISIBLE_TAGS = frozenset(("script", "style", "template", "noscript", "head"))
+_ANCHOR_SELECTORS = ("main", '[role="main"]', "article", "h1")
+LINK_DENSITY = 0.7  # a block whose text is at least this share of link text is navigation
+CONTAINER_SHARE = 0.5  # the main-content container holds at least this share of the page's text
+
+
+def _text_len(text: str) -> int:
+    return len(text) - sum(text.count(c) for c in " \n\t\r\xa0")
+
+
+def _element_stats(body) -> dict:
+    """node -> (visible characters, characters inside links, links, holds main/article/h1), bottom-up
+    without recursion (pages nest deeply)."""
+    from resiliparse.parse.html import NodeType
+
+    stats: dict = {}
+    stack = [(body, False)]
+    while stack:
+        node, done = stack.pop()
+        if node.tag in _INVISIBLE_TAGS:
+            stats[node] = (0, 0, 0, False)
+            continue
+        if not done:
+            stack.append((node, True))
+            child = node.first_child
+            while child is not None:
+                if child.type == NodeType.ELEMENT:
+                    stack.append((child, False))
+                child = child.next_sibling
+            continue
+        text = link = links = 0
+        content = node.tag in _CONTENT_TAGS or node.getattr("role") == "main"
+        child = node.first_child
+        while child is not None:
+            if child.type == NodeType.ELEMENT:
+                t, l, n, c = stats[child]
+                text, link, links, content = text + t, link + l, links + n, content or c
+            elif child.type == NodeType.TEXT:
+                text += _text_len(child.text)
+            child = child.next_sibling
+        if node.tag == "a":
+            link, links = text, links + 1
+        stats[node] = (text, link, links, content)
+    return stats
+
+
+def prune_furniture(tree):
+    """The part of a parsed page (resiliparse HTMLTree) that holds its main content, with
+    navigation, banners, cookie notices, sidebars, footers and link lists removed (in place).
+
+    1. An element goes when it is furniture by name, ARIA role, class or id, or when it is a
+       block with two or more links whose link text is at least ``LINK_DENSITY`` of its text.
+       An element that holds the page's ``<main>``, ``<article>`` or ``<h1>`` is never removed,
+       nor one picked by its class, id or link density that holds more than half of the
+       page's text (a layout wrapper whose class says "sidebar-left").
+    2. The content container is the page's ``<main>`` (or ``role=main``, ``<article>``, first
+       ``<h1>``), widened to its parent until it holds ``CONTAINER_SHARE`` of the remaining
+       text; what lies outside it (an unlabelled footer, a banner at the end) is left out.
+       Without any of these anchors the whole body is the container.
+    Returns the container element, or None for a page without a body.
+    """
+    body = tree.body
+    if body is None:
+        return None
+    stats = _element_stats(body)
+    total = stats[body][0]
+
+    def keep(node, wrapper_check: bool = True) -> bool:
+        t, _, _, content = stats.get(node, (0, 0, 0, False))
+        return content or (wrapper_check and t > total / 2)
+
+    doomed = {node for node in body.query_selector_all(_FURNITURE_SELECTOR) if not keep(node, False)}
+    doomed |= {node for node in body.query_selector_all(_FURNITURE_NAME_SELECTOR) if not keep(node)}
+    for node, (text, link, links, _) in stats.items():
+        if node.tag in _BLOCK_TAGS and links >= 2 and text and link >= LINK_DENSITY * text and not keep(node):
+            doomed.add(node)
+    for node in doomed:
+        parent, nested = node.parent, False
+        while parent is not None and parent is not body:
+            if parent in doomed:
+                nested = True
+                break
+            parent = parent.parent
+        if not nested:
+            node.decompose()
+    anchor = None
+    for selector in _ANCHOR_SELECTORS:
+        anchor = body.query_selector(selector)
+        if anchor is not None:
+            break
+    if anchor is None:
+        return body
+    remaining = _text_len(body.text)
+    while anchor is not body and anchor.parent is not None and _text_len(anchor.text) < CONTAINER_SHARE * remaining:
+        anchor = anchor.parent
+    return anchor
 
 
 def extract_text(html: str, extractor: str = "resiliparse") -> str:
     """The main text of a page, one paragraph per line; "" when it has none."""
     if extractor == "resiliparse":
         from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.html import HTMLTree
 
-        text = extract_plain_text(html, preserve_formatting=True, main_content=True, list_bullets=False,
+        tree = HTMLTree.parse(html)
+        container = prune_furniture(tree)
+        if container is None:
+            return ""
+        if container is not tree.body:
+            tree = HTMLTree.parse(container.html)
+        text = extract_plain_text(tree, preserve_formatting=True, main_content=False, list_bullets=False,
                                   alt_texts=False, links=False, form_fields=False, noscript=False,
                                   comments=False)
     elif extractor == "trafilatura":

@@ -13,7 +13,8 @@ are skipped. The ``line`` of a rejection is the 1-based number of the record in 
 content, title and language hints).
 
 Reasons (``rejected/``): ``invalid_record`` (a header block without Content-Length,
-as when the file ends inside it; such a record is rejected whatever its type),
+as when the file ends inside it, rejected whatever the record type; or a record not
+followed by a valid record header, so that its Content-Length cannot be trusted),
 ``truncated_record`` (the file ends inside the record, or the
 crawler marked it ``WARC-Truncated``), ``record_too_large``, ``invalid_http`` (no HTTP
 status line, bad chunked encoding), ``http_status: N`` (not 200), ``not_html: TYPE``,
@@ -245,45 +246,60 @@ def read_web_archive(source: SourceConfig, file, chunks: Iterator[bytes], builde
     wanted = "conversion" if file.format == "wet" else "response"
     parse = _warcio_blocks if file.path.lower().endswith((".arc", ".arc.gz")) else _fastwarc_blocks
     number = 0
+    pending: list = []  # the last record's output, held until the next record header parses
     try:
         for block in parse(_ChunkStream(chunks), source.max_record_bytes):
+            yield from pending
+            pending = []
             number += 1
-            if "content-length" not in block.headers:  # a header block cut short, or not WARC
-                yield builder.reject(number, "invalid_record: no Content-Length header",
-                                     _snippet(block.headers, block.block))
-                continue
-            if block.record_type != wanted:
-                continue
-            if block.block is None:
-                yield builder.reject(number, "record_too_large", _snippet(block.headers, b""))
-                continue
-            if len(block.block) < block.declared:
-                yield builder.reject(number, f"truncated_record: {len(block.block)} of {block.declared} bytes",
-                                     _snippet(block.headers, block.block))
-                continue
-            if block.headers.get("warc-truncated"):
-                yield builder.reject(number, f"truncated_record: WARC-Truncated: {block.headers['warc-truncated']}",
-                                     _snippet(block.headers, block.block))
-                continue
-            result = (_conversion_document(block) if wanted == "conversion"
-                      else _response_document(block, source.extractor))
-            if isinstance(result, str):
-                yield builder.reject(number, result, _snippet(block.headers, block.block))
-                continue
-            text, meta = result
-            obj = {source.text_field: text, **meta}
-            if source.id_field and meta["warc_record_id"]:
-                obj[source.id_field] = meta["warc_record_id"]
-            yield builder.build(obj, number, text)
+            pending = list(_record_outputs(source, block, number, wanted, builder))
+        yield from pending
     except BaseException as exc:  # noqa: BLE001 - FastWARC's Rust panics are BaseExceptions
         if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
             raise
-        # a cut gzip member, a corrupt header block, a vanished file: the records read so
-        # far are kept, the rest of the file is one rejection
         from pipeline.io.readers import TruncatedStream
 
+        if isinstance(exc, TruncatedStream):
+            yield from pending  # the file was cut after a complete record
+        elif pending:
+            # no valid record header where the last record's Content-Length says it ends:
+            # that length is wrong or the data is damaged, so the last record is not trusted
+            yield builder.reject(number, "invalid_record: not followed by a valid record (wrong Content-Length "
+                                 "or damaged data)")
+        # a cut gzip member, a corrupt header block, a vanished file: the records read so
+        # far are kept, the rest of the file is one rejection
         kind = "truncated_file" if number or isinstance(exc, TruncatedStream) else "unreadable_file"
         yield builder.reject(number + 1 if number else None, f"{kind}: {type(exc).__name__}: {exc}"[:300])
+
+
+def _record_outputs(source: SourceConfig, block: WarcBlock, number: int, wanted: str, builder):
+    """The Doc or Rejected of one record (nothing for record types that carry no page)."""
+    if "content-length" not in block.headers:  # a header block cut short, or not WARC
+        yield builder.reject(number, "invalid_record: no Content-Length header", _snippet(block.headers, block.block))
+        return
+    if block.record_type != wanted:
+        return
+    if block.block is None:
+        yield builder.reject(number, "record_too_large", _snippet(block.headers, b""))
+        return
+    if len(block.block) < block.declared:
+        yield builder.reject(number, f"truncated_record: {len(block.block)} of {block.declared} bytes",
+                             _snippet(block.headers, block.block))
+        return
+    if block.headers.get("warc-truncated"):
+        yield builder.reject(number, f"truncated_record: WARC-Truncated: {block.headers['warc-truncated']}",
+                             _snippet(block.headers, block.block))
+        return
+    result = (_conversion_document(block) if wanted == "conversion"
+              else _response_document(block, source.extractor))
+    if isinstance(result, str):
+        yield builder.reject(number, result, _snippet(block.headers, block.block))
+        return
+    text, meta = result
+    obj = {source.text_field: text, **meta}
+    if source.id_field and meta["warc_record_id"]:
+        obj[source.id_field] = meta["warc_record_id"]
+    yield builder.build(obj, number, text)
 
 
 def read_html_file(source: SourceConfig, file, raw: bytes, builder) -> Iterator[Doc | Rejected]:
