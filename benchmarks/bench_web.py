@@ -435,7 +435,9 @@ def main() -> int:
              "added after they were fixed, and no page text was used to tune anything.", "",
              f"Versions: resiliparse {version('resiliparse')}, fastwarc {version('fastwarc')}, "
              f"trafilatura {version('trafilatura')}, warcio {version('warcio')}" + (f"; peer: {peer_note}" if peer_note else
-                                                             "; peer: not run (no peer virtualenv)") + ".", "",
+                                                             "; peer: not run (no peer virtualenv)") + ". The peer virtualenv needs three packages that "
+             "`datatrove[processing]` does not install: faust-cchardet and python-magic (WarcReader) and "
+             "lxml_html_clean (its trafilatura).", "",
              "## Quality and speed", "",
              "| run | pages with output | mean word recall | min recall | pages ≥ 95% recall | boilerplate lines kept "
              "| lang ID on output | lang ID on clean text | CPU s | wall s | MB/s per core |",
