@@ -15,7 +15,7 @@ from apache_beam import pvalue
 
 from pipeline.config.url_filter import UrlFilterConfig
 from pipeline.records import Doc, Dropped
-from pipeline.stages.base import DROPPED, apply_filter, count
+from pipeline.stages.base import DROPPED, STATS, FilterDoFn, count
 from pipeline.stages.url_filter_core import (STAGE, Blocklist, UrlDecider, date_key, dedup_decisions, parse_list,
                                              url_key)
 
@@ -37,11 +37,21 @@ def _make_decider(settings: UrlFilterConfig) -> UrlDecider:
     return UrlDecider(load_blocklist(settings), settings.url_field)
 
 
+class _CountKeptFn(beam.DoFn):
+    """Counts the stage's kept documents once, at its end (its steps do not)."""
+
+    def setup(self):
+        self._kept = count(STAGE, "kept")
+
+    def process(self, doc: Doc):
+        self._kept.inc()
+        yield doc
+
+
 class _JoinDecisionFn(beam.DoFn):
     """(doc id, {"doc": [Doc], "kept_as": [kept id]}) -> the Doc, or Dropped url:duplicate."""
 
     def setup(self):
-        self._kept = count(STAGE, "kept")
         self._dropped = count(STAGE, "dropped")
 
     def process(self, element):
@@ -53,7 +63,6 @@ class _JoinDecisionFn(beam.DoFn):
                 yield pvalue.TaggedOutput(DROPPED, Dropped(doc.with_metadata(url_duplicate_of=kept_as[0]),
                                                            f"{STAGE}:duplicate"))
             else:
-                self._kept.inc()
                 yield doc
 
 
@@ -68,9 +77,12 @@ class UrlFilter(beam.PTransform):
 
     def expand(self, docs):
         settings = self._settings
-        result = apply_filter(docs, "UrlBlocklist", STAGE, functools.partial(_make_decider, settings))
+        blocked = docs | "UrlBlocklist" >> beam.ParDo(
+            FilterDoFn(STAGE, functools.partial(_make_decider, settings), count_kept=False)
+        ).with_outputs(DROPPED, STATS, main="kept")
+        result = {"kept": blocked.kept, "dropped": blocked[DROPPED], "stats": blocked[STATS]}
         if not settings.dedup:
-            return result
+            return {**result, "kept": result["kept"] | "CountUrlKept" >> beam.ParDo(_CountKeptFn())}
         field, date_field, keep = settings.url_field, settings.date_field, settings.keep
 
         def key_of(doc: Doc):
@@ -90,7 +102,7 @@ class UrlFilter(beam.PTransform):
             | "ApplyDecisions" >> beam.ParDo(_JoinDecisionFn()).with_outputs(DROPPED, main="kept")
         )
         return {
-            "kept": (joined.kept, without_url) | "UrlKept" >> beam.Flatten(),
+            "kept": (joined.kept, without_url) | "UrlKept" >> beam.Flatten() | "CountUrlKept" >> beam.ParDo(_CountKeptFn()),
             "dropped": (result["dropped"], joined[DROPPED]) | "UrlDropped" >> beam.Flatten(),
             "stats": result["stats"],
         }
