@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.config.sources import SourceConfig, infer_format
 from pipeline.io.html import decode_html, extract_text, page_hints
-from pipeline.io.readers import InputFile, read_file
+from pipeline.io.readers import InputFile, derived_id, read_file
 from pipeline.io.warc import http_response, warc_record
 from pipeline.records import Doc, Rejected
 
@@ -219,3 +219,20 @@ def test_resiliparse_extractor_drops_link_lists_and_text_outside_the_content_con
 def test_a_page_that_is_only_navigation_has_no_text():
     html = "<html><body><nav><a href='/'>Home</a> <a href='/x'>More</a></nav></body></html>"
     assert extract_text(html, "resiliparse") == ""
+
+
+def test_arc_file_pages_get_ids_derived_from_file_and_record_number(tmp_path):
+    def arc_record(url, date, content_type, body):
+        return f"{url} 192.0.2.1 {date} {content_type} {len(body)}\n".encode() + body + b"\n"
+
+    head = arc_record("filedesc://crawl.arc", "20240101000000", "text/plain",
+                      b"1 0 Sample\nURL IP-address Archive-date Content-type Archive-length\n")
+    path = tmp_path / "crawl.arc.gz"
+    path.write_bytes(gzip.compress(head) + gzip.compress(
+        arc_record("http://example.org/a", "20240102030405", "text/html", http_response(page().encode()))))
+    first, second = _read(path), _read(path)
+    (doc,) = first
+    assert doc.text.splitlines() == ["Installation", *MAIN]
+    assert doc.id == second[0].id == derived_id("crawl", "crawl.arc.gz", 2)
+    assert (doc.metadata["url"], doc.metadata["crawl_date"], doc.metadata["warc_record_id"]) == (
+        "http://example.org/a", "2024-01-02T03:04:05Z", "")

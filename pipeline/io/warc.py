@@ -93,10 +93,12 @@ def _fastwarc_blocks(stream, max_bytes: int) -> Iterator[WarcBlock]:
 
 
 def _warcio_blocks(stream, max_bytes: int) -> Iterator[WarcBlock]:
+    """ARC records, converted to WARC headers by warcio."""
     from warcio.archiveiterator import ArchiveIterator
 
     for record in ArchiveIterator(stream, arc2warc=True, no_record_parse=True):
         headers = {k.lower(): v for k, v in record.rec_headers.headers}
+        headers.pop("warc-record-id", None)  # ARC has no record ids: warcio makes up random ones
         declared = _int(headers.get("content-length"), record.length or 0)
         block = None if declared > max_bytes else record.raw_stream.read()
         yield WarcBlock((record.rec_type or "").lower(), headers, declared, block)
@@ -184,6 +186,8 @@ def _record_id(headers: dict[str, str]) -> str:
 
 
 def _web_metadata(headers: dict[str, str]) -> dict:
+    # ARC records have no id: warc_record_id is "" and the document id is derived from
+    # source, file and record number
     return {"url": headers.get("warc-target-uri", "").strip().strip("<>"),
             "crawl_date": headers.get("warc-date", "").strip(),
             "warc_record_id": _record_id(headers)}
