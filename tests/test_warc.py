@@ -236,3 +236,19 @@ def test_arc_file_pages_get_ids_derived_from_file_and_record_number(tmp_path):
     assert doc.id == second[0].id == derived_id("crawl", "crawl.arc.gz", 2)
     assert (doc.metadata["url"], doc.metadata["crawl_date"], doc.metadata["warc_record_id"]) == (
         "http://example.org/a", "2024-01-02T03:04:05Z", "")
+
+
+def test_a_page_the_extractor_fails_on_is_rejected_and_the_file_goes_on(tmp_path, monkeypatch):
+    import pipeline.io.warc as warc
+
+    def extract(html, extractor):
+        if "Kaputt" in html:
+            raise RuntimeError("parser gave up")
+        return "Text"
+
+    monkeypatch.setattr(warc, "extract_text", extract)
+    path = tmp_path / "x.warc"
+    path.write_bytes(response(1, b"<html><body><p>Kaputt</p></body></html>") + response(2))
+    out = _read(path)
+    assert _reasons(out) == {1: "extraction_failed: RuntimeError: parser gave up"}
+    assert [d.text for d in out if isinstance(d, Doc)] == ["Text"]

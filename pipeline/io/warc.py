@@ -19,8 +19,8 @@ followed by a valid record header, so that its Content-Length cannot be trusted)
 crawler marked it ``WARC-Truncated``), ``record_too_large``, ``invalid_http`` (no HTTP
 status line, bad chunked encoding), ``http_status: N`` (not 200), ``not_html: TYPE``,
 ``undecodable_payload`` (unknown Content-Encoding, corrupt compression, or no charset
-decodes the bytes), ``invalid_utf8`` (WET text that is not UTF-8), ``empty_text`` (no
-main text), ``too_large``, plus ``truncated_file`` / ``unreadable_file`` for the file.
+decodes the bytes), ``extraction_failed`` (the HTML parser or extractor raised),
+``invalid_utf8`` (WET text that is not UTF-8), ``empty_text`` (no main text), ``too_large``, plus ``truncated_file`` / ``unreadable_file`` for the file.
 """
 
 from __future__ import annotations
@@ -200,8 +200,11 @@ def html_document(payload: bytes, content_type: str | None, extractor: str) -> t
     decoded = decode_html(payload, charset_of_content_type(content_type))
     if decoded is None:
         return "undecodable_payload: no charset decodes it"
-    hints = page_hints(decoded.text)
-    text = extract_text(decoded.text, extractor)
+    try:
+        hints = page_hints(decoded.text)
+        text = extract_text(decoded.text, extractor)
+    except Exception as exc:  # noqa: BLE001 - a page the HTML parser or extractor cannot handle
+        return f"extraction_failed: {type(exc).__name__}: {exc}"[:300]
     if not text:
         return "empty_text"
     return text, {"charset": decoded.charset, "title": hints.title, "html_lang": hints.html_lang,
