@@ -72,6 +72,7 @@ def test_integer_rates_give_exact_counts(beam_pipeline):
             ("mixture/available_tokens/web/en", 100), ("mixture/available_docs/web/en", 10),
             ("mixture/target_tokens/web/en", 200), ("mixture/written_tokens/web/en", 200),
             ("mixture/written_docs/web/en", 20), ("mixture/copies/web/en", 10),
+            ("mixture/selected_docs/web/en", 10), ("mixture/selected_docs/code/und", 20),
             ("mixture/target_tokens/code/und", 100), ("mixture/written_tokens/code/und", 100),
             ("mixture/epochs/web/en", 2.0), ("mixture/epochs/code/und", 1.0), ("mixture/budget_tokens", 300),
         }
