@@ -185,7 +185,7 @@ def test_achieved_shares_within_one_point_and_deterministic(tmp_path):
 
 
 def test_count_tokens_with_an_hf_tokenizer_in_batches(beam_pipeline, tmp_path):
-    tokenizers = pytest.importorskip("tokenizers")
+    import tokenizers
     from tokenizers import models, pre_tokenizers
 
     tok = tokenizers.Tokenizer(models.WordLevel({"[UNK]": 0, "a": 1, "b": 2}, unk_token="[UNK]"))

@@ -66,7 +66,6 @@ def _write_corpus(directory: str) -> int:
 
 @pytest.fixture(scope="module")
 def run_output(tmp_path_factory):
-    pytest.importorskip("pipeline.mixture.transform")
     from pipeline.run import run
 
     base = tmp_path_factory.mktemp("reportrun")
