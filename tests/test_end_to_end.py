@@ -165,6 +165,28 @@ def test_parallel_examples_and_control_tokens_reach_the_mixture(demo_run):
     assert report["accounting"]["dropped_by_stage"]["parallel"] == len(planted_bad)
 
 
+def test_planted_toxic_pages_get_their_toxicity_level_in_the_shards(demo_run):
+    """The demo shows every level: the pages planted with profanity carry the level
+    planted.json gives them (selected ones), or no toxicity token (not selected)."""
+    rows = {r["id"]: r for r in _read_shards(demo_run)}
+    planted = json.load(open(os.path.join(SAMPLE, "planted.json")))["toxicity"]
+    assert {p["level"] for p in planted if p["selected_by_demo_seed"]} == {"medium", "high"}
+    for page in planted:
+        text = rows[page["id"]]["text"]
+        if page["selected_by_demo_seed"]:
+            assert text.startswith(f"<|toxicity:{page['level']}|><|lang:{page['lang']}|>"), page["id"]
+        else:
+            assert not text.startswith("<|"), page["id"]
+    report = json.load(open(os.path.join(demo_run, "report", "report.json")))
+    levels = {}
+    for row in report["control_tokens"]["languages"]:
+        for level, n in row["levels"].items():
+            levels[level] = levels.get(level, 0) + n
+    marked = [p for p in planted if p["selected_by_demo_seed"]]
+    assert levels["medium"] == sum(p["level"] == "medium" for p in marked)
+    assert levels["high"] == sum(p["level"] == "high" for p in marked)
+
+
 def test_every_bucket_is_within_one_point_of_its_target_share(demo_run, monkeypatch):
     report = json.load(open(os.path.join(demo_run, "report", "report.json")))
     buckets = report["mixture"]["buckets"]
