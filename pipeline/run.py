@@ -644,9 +644,10 @@ def finish_run(config: Config, layout: RunLayout) -> tuple[dict, dict, dict]:
 
     accounting = accounting_of(stats)
     if not accounting["balanced"]:
-        from pipeline.report.figures import accounting_line
+        from pipeline.report.figures import accounting_line, imbalance
 
-        raise AccountingError(f"records do not balance: {accounting_line(accounting)}")
+        raise AccountingError(f"records do not balance: {'; '.join(imbalance(accounting))}. "
+                              f"{accounting_line(accounting)}")
     shard_docs = sum(e["documents"] for e in entries)
     if shard_docs != accounting["written"]:
         raise AccountingError(f"shards hold {shard_docs} documents but {accounting['written']} were counted")
