@@ -267,6 +267,27 @@ def language_name(code: str) -> str:
 MIN_USUAL_SHARE = 0.1
 
 
+@functools.lru_cache(maxsize=4096)
+def own_script(code: str) -> str | None:
+    """The script a product code's language content is written in: its subtag
+    (``sr-Latn`` -> Latn), else the language's usual script with Hans/Hant as Hani
+    (``zh`` -> Hani, ``ja`` -> Jpan, ``ko`` -> Kore); None for ``und`` and unknown codes.
+
+    Language ID adds a subtag only when the text's own-language content is in an
+    unusual script, so the code alone says how that content is written.
+    """
+    if not code or code == UNDETERMINED:
+        return None
+    if "-" in code:
+        subtag = code.split("-", 1)[1]
+        return "Hani" if subtag in ("Hans", "Hant") else subtag
+    usual = _usual_script(code)
+    if usual in ("Hans", "Hant"):
+        return "Hani"
+    return usual
+
+
+@functools.lru_cache(maxsize=4096)
 def usual_scripts(language: str) -> frozenset[str]:
     """Raw ISO 15924 scripts of ``language``'s usual writing (CLDR likely subtags).
 
@@ -279,6 +300,7 @@ def usual_scripts(language: str) -> frozenset[str]:
     return frozenset({usual}) | _COVERED_SCRIPTS.get(usual, frozenset())
 
 
+@functools.lru_cache(maxsize=4096)
 def written_in(language: str) -> frozenset[str]:
     """Every raw script CLDR lists for ``language`` (usual and secondary), families expanded.
 
@@ -292,7 +314,7 @@ def written_in(language: str) -> frozenset[str]:
     return frozenset(scripts)
 
 
-def lang_for_text(code: str, profile, *, han_variants: bool = False) -> str:
+def lang_for_text(code: str, profile, *, han_variants: bool = False, script_subtag: bool = True) -> str:
     """The product code of a text the model labelled ``code``, given the text's ScriptProfile.
 
     A script subtag is added only when the text's own-language content is mostly in a
@@ -301,7 +323,8 @@ def lang_for_text(code: str, profile, *, han_variants: bool = False) -> str:
     language (``hi`` on romanised Hindi -> ``hi-Latn``, ``sr`` on Latin text ->
     ``sr-Latn``). A Chinese page naming commands in English stays ``zh``.
     ``han_variants``: Chinese whose Han characters are clearly Traditional is
-    ``zh-Hant`` (Simplified and undecided stay ``zh``).
+    ``zh-Hant`` (Simplified and undecided stay ``zh``). ``script_subtag=False``: no
+    subtag from the text's script (``zh-Hant`` still comes with ``han_variants``).
     """
     if code == UNDETERMINED or "-" in code or not profile.has_letters:
         return code
@@ -310,7 +333,7 @@ def lang_for_text(code: str, profile, *, han_variants: bool = False) -> str:
         if han_variants and code == "zh" and profile.han_variant == "Hant":
             return "zh-Hant"
         return code
-    return with_script(code, profile.dominant)
+    return with_script(code, profile.dominant) if script_subtag else code
 
 
 def script_consistent(code: str, profile) -> bool:
