@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -76,13 +77,34 @@ class ScriptRun:
         return text[self.start:self.end]
 
 
-@dataclass(frozen=True)
 class ScriptProfile:
-    """The script analysis of one text (see the module docstring)."""
+    """The script analysis of one text (see the module docstring).
 
-    weights: Mapping[str, float] = field(default_factory=dict)
-    runs: tuple[ScriptRun, ...] = ()
-    han_variant: str | None = None  # "Hans" | "Hant" | None (no Han, or not clearly one system)
+    ``weights`` are computed at once; ``runs`` (over the whole text) and ``han_variant``
+    (over the analysed head) are computed on first use, so a stage that only needs the
+    dominant script pays for nothing else.
+    """
+
+    def __init__(self, weights: Mapping[str, float], text: str = "", limit: int | None = ANALYSIS_LIMIT):
+        self.weights = dict(weights)
+        self._text = text
+        self._limit = limit
+
+    def __repr__(self) -> str:
+        return f"ScriptProfile(weights={self.weights!r})"
+
+    @cached_property
+    def runs(self) -> tuple[ScriptRun, ...]:
+        """:func:`script_runs` of the whole text."""
+        return script_runs(self._text)
+
+    @cached_property
+    def han_variant(self) -> str | None:
+        """'Hans' | 'Hant' | None (no Han, or not clearly one system): :func:`han_variant` of the analysed head."""
+        if not self.weights.get("Hani"):
+            return None
+        text, limit = self._text, self._limit
+        return han_variant(text if limit is None or len(text) <= limit else text[:limit])
 
     @property
     def total(self) -> float:
@@ -138,10 +160,7 @@ def analyze(text: str, limit: int | None = ANALYSIS_LIMIT) -> ScriptProfile:
     """The :class:`ScriptProfile` of ``text``: weights and Han variant from the first ``limit``
     characters (None: all), runs over the whole text."""
     text = text or ""
-    weights = script_weights(text, limit)
-    head = text if limit is None or len(text) <= limit else text[:limit]
-    variant = han_variant(head) if weights.get("Hani") else None
-    return ScriptProfile(weights=weights, runs=script_runs(text), han_variant=variant)
+    return ScriptProfile(script_weights(text, limit), text, limit)
 
 
 # --------------------------------------------------------------------------- runs
