@@ -484,3 +484,13 @@ def test_verify_method_is_validated():
     with pytest.raises(ValidationError):
         DedupConfig.model_validate({"minhash": {"verify_method": "fuzzy"}})
     assert settings_for(minhash={"verify_method": "signature"}).near.verify_method == "signature"
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.text(max_size=80))
+def test_mixed_units_of_text_without_spaceless_letters_are_its_words(text):
+    from pipeline.text.segment import has_spaceless
+
+    if not has_spaceless(text):
+        assert units(text, "mixed") == units(text, "word")
+        assert shingles(text, ShingleSpec("mixed", 3, 5)) == shingles(text, ShingleSpec("word", 3))

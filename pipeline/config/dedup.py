@@ -48,9 +48,10 @@ class ShingleOverride(StrictModel):
 
 class MinHashConfig(StageConfig):
     num_perm: int = Field(128, ge=2, le=4096, description="Number of MinHash permutations (signature length).")
-    ngram: int = Field(5, ge=1, le=64, description="Words per shingle in runs of scripts written with spaces.")
+    ngram: int = Field(5, ge=1, le=64, description="Units per shingle that starts at a word (runs of scripts written with spaces).")
     char_ngram: int = Field(
-        5, ge=1, le=256, description="Characters per shingle in runs of scripts without spaces (zh, ja, th, km, lo, my...)."
+        5, ge=1, le=256, description="Units per shingle that starts at a character (runs of scripts without spaces: "
+        "zh, ja, th, km, lo, my...)."
     )
     unit: ShingleUnit = Field(
         "auto",

@@ -261,7 +261,7 @@ def _language_keys(lang: str) -> list[str]:
 class QualityConfig(StageConfig):
     gopher: GopherConfig = Field(default_factory=GopherConfig, description="Gopher quality rules.")
     repetition: RepetitionConfig = Field(default_factory=RepetitionConfig, description="Gopher repetition rules.")
-    c4: C4Config = Field(default_factory=C4Config, description="C4 line rules.")
+    c4: C4Config = Field(default_factory=C4Config, description="C4 page and line rules.")
     fineweb: FineWebConfig = Field(default_factory=FineWebConfig, description="FineWeb rules.")
     per_language: dict[str, QualityOverride] = Field(
         default_factory=dict, description="Language code -> settings merged over the defaults."

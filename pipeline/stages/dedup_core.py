@@ -22,6 +22,7 @@ from datasketch import LeanMinHash, MinHash
 
 from pipeline.hashing import keyed_hash64, stable_digest
 from pipeline.text.profile import script_runs
+from pipeline.text.segment import has_spaceless
 from pipeline.text.script import dominant_script
 
 Node = tuple  # (rank: int, id: str)
@@ -112,14 +113,23 @@ def units(text: str, unit: str) -> list[str]:
 
 
 def mixed_units(text: str) -> list[tuple[str, bool]]:
-    """``(unit, is_char)`` of :func:`units` with ``unit="mixed"``."""
+    """``(unit, is_char)`` of :func:`units` with ``unit="mixed"``.
+
+    Consecutive runs of spaced scripts are read as one stretch, so their words are exactly
+    the ``\\w+`` words of that stretch whatever scripts it mixes.
+    """
     out: list[tuple[str, bool]] = []
+    stretch_start = None
     for run in script_runs(text):
-        piece = text[run.start:run.end].casefold()
         if run.unit == "char":
-            out.extend((c, True) for c in _WORD_CHAR.findall(piece))
-        else:
-            out.extend((w, False) for w in _WORD.findall(piece))
+            if stretch_start is not None:
+                out.extend((w, False) for w in _WORD.findall(text[stretch_start:run.start].casefold()))
+                stretch_start = None
+            out.extend((c, True) for c in _WORD_CHAR.findall(text[run.start:run.end].casefold()))
+        elif stretch_start is None:
+            stretch_start = run.start
+    if stretch_start is not None:
+        out.extend((w, False) for w in _WORD.findall(text[stretch_start:].casefold()))
     return out
 
 
@@ -145,6 +155,8 @@ def _mixed_shingles(text: str, spec: ShingleSpec, short_docs: str) -> Shingles:
     units, one starting at a word spans ``n``; a pure word (or pure Han) text gets exactly
     the word (character) n-grams, and appending a line in another script adds shingles
     without changing the unit of the rest."""
+    if not has_spaceless(text):  # words only (the usual case): the plain word n-grams
+        return _plain_shingles(_WORD.findall(text.casefold()), spec.n, " ", short_docs)
     items = mixed_units(text)
     if not items:
         return Shingles([], 0, False)

@@ -235,7 +235,9 @@ def lang_matches(code: str, wanted: str) -> bool:
 def interchangeable(a: str, b: str) -> bool:
     """True for equal codes or codes CLDR treats as the same language (tag distance <= 1).
 
-    For evaluation only (``nb`` vs lid.176's ``no``); the product never merges codes this way.
+    For evaluation only; the product never merges codes this way (members that are their
+    macrolanguage under another name, ``nb`` -> ``no``, ``zlm`` -> ``ms``, are folded by
+    :func:`normalize_lang` itself).
     """
     if a == b:
         return True
