@@ -21,11 +21,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "mixture", "runners"]
+ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "mixture",
+         "runners"]
 
 # result name -> command that regenerates it
 COMMANDS = {
     "peers": "python benchmarks/bench_peers.py",
+    "web": "python benchmarks/bench_web.py  # peer venv also needs: pip install faust-cchardet python-magic lxml_html_clean",
     "langid": "python benchmarks/bench_langid.py",
     "quality": "python benchmarks/bench_quality.py",
     "dedup": "python benchmarks/bench_dedup.py --docs 1000 10000",

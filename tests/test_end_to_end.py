@@ -137,6 +137,8 @@ def test_planted_duplicates_and_low_quality_pages_are_dropped(demo_run):
         assert not (pair["a"] in ids and pair["b"] in ids), pair
     for page in planted["low_quality"]:
         assert page["id"] not in ids, page
+    for dup in planted["url_duplicates"]:
+        assert dup["dropped_id"] not in ids and dup["kept_id"] in ids, dup
 
 
 def test_canaries_are_injected_as_declared_in_the_secret_manifest(demo_run):
