@@ -21,7 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "mixture", "runners", "demo"]
+ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "mixture",
+         "runners", "demo"]
 
 # result name -> command that regenerates it
 COMMANDS = {
@@ -31,6 +32,7 @@ COMMANDS = {
     "quality": "python benchmarks/bench_quality.py",
     "dedup": "python benchmarks/bench_dedup.py --docs 1000 10000",
     "dedup_quality": "python benchmarks/dedup_quality.py",
+    "mixed_script": "python benchmarks/mixed_script_eval.py --before <checkout of the previous version>",
     "pii": "python benchmarks/bench_pii.py",
     "pii_eval": "python benchmarks/pii_eval.py",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",

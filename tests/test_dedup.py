@@ -86,7 +86,7 @@ def test_transform_on_test_pipeline(beam_pipeline, tmp_path):
                 "dedup/cluster_size/2": 5, "dedup/near/cluster_size/2": 3,
                 "dedup/exact/removed/en": 1, "dedup/exact/removed/th": 1,
                 "dedup/near/removed/en": 1, "dedup/near/removed/ru": 1, "dedup/near/removed/zh": 1,
-                "dedup/near/shingle_unit/char": 3, "dedup/near/shingle_unit/word": 6,
+                "dedup/near/shingle_unit/mixed": 9,
                 "dedup/near/short_docs/en": 1, "dedup/near/no_shingles/und": 1,
                 "dedup/near/signatures": 9, "dedup/near/candidate_pairs": 3, "dedup/near/verified_pairs": 3,
                 "dedup/near/bands": 14, "dedup/near/rows": 9, "dedup/cc/rounds_used": 1,

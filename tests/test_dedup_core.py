@@ -94,17 +94,59 @@ def test_keep_key_orders_by_policy():
 # --------------------------------------------------------------------------- shingles
 
 
-def test_shingle_unit_follows_script_and_overrides():
+def test_shingle_unit_follows_script_runs_and_overrides():
     s = settings_for().near
-    assert shingle_spec("en", "Latn", s) == ShingleSpec("word", 5)
-    assert shingle_spec("ar", "Arab", s) == ShingleSpec("word", 5)
-    assert shingle_spec("ko", "Kore", s) == ShingleSpec("word", 5)  # Korean separates words by spaces
-    for lang, script in [("zh", "Hani"), ("ja", "Jpan"), ("th", "Thai"), ("km", "Khmr"), ("my", "Mymr")]:
-        assert shingle_spec(lang, script, s) == ShingleSpec("char", 5)
+    for lang, script in [("en", "Latn"), ("ar", "Arab"), ("ko", "Kore"), ("zh", "Hani"), ("ja", "Jpan"),
+                         ("th", "Thai"), ("km", "Khmr"), ("zh", "Latn")]:
+        assert shingle_spec(lang, script, s) == ShingleSpec("mixed", 5, 5)
     s = settings_for(minhash={"per_language": {"th": {"char_ngram": 3}, "vi": {"unit": "char", "char_ngram": 7}}}).near
-    assert shingle_spec("th", "Thai", s) == ShingleSpec("char", 3)
+    assert shingle_spec("th", "Thai", s) == ShingleSpec("mixed", 5, 3)
     assert shingle_spec("vi", "Latn", s) == ShingleSpec("char", 7)
     assert shingle_spec("zh", "Hani", settings_for(minhash={"unit": "word"}).near) == ShingleSpec("word", 5)
+
+
+def test_mixed_units_follow_each_script_run():
+    assert units("用grep搜索文件 in /etc", "mixed") == ["用", "grep", "搜", "索", "文", "件", "in", "etc"]
+    assert units("Korean 한국어 텍스트", "mixed") == ["korean", "한국어", "텍스트"]  # Hangul is spaced
+    assert units("ภาษาไทย 2024", "mixed") == ["ภ", "า", "ษ", "า", "ไ", "ท", "ย", "2", "0", "2", "4"]
+    mixed = shingles("用grep搜索文件", ShingleSpec("mixed", 2, 3)).values
+    assert [v.decode() for v in mixed] == ["用 grep 搜", "grep 搜", "搜索文", "索文件"]
+    # a pure text gets exactly the plain word or character n-grams
+    text = "one two three four five six"
+    assert shingles(text, ShingleSpec("mixed", 5, 5)) == shingles(text, ShingleSpec("word", 5))
+    assert shingles("我爱北京天安门", ShingleSpec("mixed", 5, 5)) == shingles("我爱北京天安门", ShingleSpec("char", 5))
+    assert shingles("東京 Tower", ShingleSpec("mixed", 5, 5)).short
+
+
+JA_PAGE = (
+    "設定ファイルを編集するには、まずエディタで開いてから必要な項目を変更します。"
+    "変更を保存したら、サービスを再起動して新しい設定を反映させてください。"
+    "設定の書式が正しくない場合は、起動時にエラーメッセージが表示されます。"
+    "詳しい説明は付属の文書を参照してください。"
+)
+
+
+def test_one_english_line_does_not_change_the_unit_of_a_japanese_page():
+    spec = shingle_spec("ja", "Jpan", settings_for().near)
+    edited = "Configuration Guide for the Server\n" + JA_PAGE + "\nCopyright the Debian project contributors"
+    a, b = shingles(JA_PAGE, spec).values, shingles(edited, spec).values
+    assert set(a) <= set(b)
+    assert shingle_jaccard(a, b) >= 0.9
+    # the old per-document unit flipped to words and the two shared nothing
+    assert shingle_jaccard(shingles(JA_PAGE, ShingleSpec("char", 5)).values,
+                           shingles(edited, ShingleSpec("word", 5)).values) == 0.0
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.text(alphabet="的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现",
+               min_size=6, max_size=60),
+       st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e), min_size=1, max_size=40))
+def test_appending_a_latin_line_never_changes_the_shingle_unit(cjk, latin):
+    spec = ShingleSpec("mixed", 5, 5)
+    before = shingles(cjk, spec)
+    after = shingles(cjk + "\n" + latin, spec)
+    assert set(before.values) <= set(after.values)
+    assert set(shingles(latin + "\n" + cjk, spec).values) >= set(before.values)
 
 
 def test_units_ignore_punctuation_spaces_and_emoji():
@@ -374,8 +416,11 @@ def test_core_functions_never_raise_on_arbitrary_unicode(text):
 
 def test_missing_script_is_detected_from_the_text():
     featurizer = core.NearFeaturizer(settings_for().near)
-    assert featurizer.features("x", "我爱北京天安门广场", "und", "").spec == ShingleSpec("char", 5)
-    assert featurizer.features("y", "plain english words", "und", "").spec == ShingleSpec("word", 5)
+    # the unit follows the text's script runs whatever script the document was given
+    for script in ("", "Hani", "Latn"):
+        assert featurizer.features("x", "我爱北京天安门广场", "und", script).spec == ShingleSpec("mixed", 5, 5)
+        assert featurizer.features("x", "我爱北京天安门广场", "und", script).signature == \
+            core.MinHasher(128, settings_for().near.seed).signature(shingles("我爱北京天安门广场", ShingleSpec("char", 5)).values)
 
 
 # --------------------------------------------------------------------------- verification
@@ -439,3 +484,13 @@ def test_verify_method_is_validated():
     with pytest.raises(ValidationError):
         DedupConfig.model_validate({"minhash": {"verify_method": "fuzzy"}})
     assert settings_for(minhash={"verify_method": "signature"}).near.verify_method == "signature"
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.text(max_size=80))
+def test_mixed_units_of_text_without_spaceless_letters_are_its_words(text):
+    from pipeline.text.segment import has_spaceless
+
+    if not has_spaceless(text):
+        assert units(text, "mixed") == units(text, "word")
+        assert shingles(text, ShingleSpec("mixed", 3, 5)) == shingles(text, ShingleSpec("word", 3))

@@ -587,3 +587,62 @@ def test_sample_text_is_bounded(text, max_chars, windows):
     else:
         assert len(sample) <= max_chars + windows
     assert "\n" not in prepare_text(text, max_chars, windows)
+
+
+# ---------------------------------------------------------------------------- mixed scripts
+
+ARROW = "ArrowButton - 带有一个箭头形状的按钮组件。"
+ARROW_HANT = "ArrowButton - 帶有一個箭頭形狀的按鈕組件。"
+# Tai Tham (Northern Thai), Cherokee and Yi: scripts lid.176 has no language of
+TAI_THAM = "ᨠᩣ᩠ᨶᨾᩮᩥᨦ ᨽᩣᩈᩣ ᨲᩱ᩠ᨿ ᨣᩤ᩠ᨾᨦᩣ᩠ᨿ"
+CHEROKEE = "ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ ᎠᏂᏴᏫ ᏂᎦᏓ"
+YI = "ꆈꌠꁱꂷ ꀉꂿ ꌠꅉ"
+
+
+def test_chinese_with_identifiers_is_zh_never_zh_latn(identifier):
+    page = ARROW + "\n\n使用 `ArrowButton(direction='left', onClick=handler)` 创建按钮，direction 可选 left、right、up、down。"
+    for text in (ARROW, page):
+        prediction = identifier.predict_one(text)
+        assert (prediction.lang, prediction.script) == ("zh", "Hani")
+
+
+def test_traditional_chinese_switch(model):
+    assert LanguageIdentifier(model).predict_one(ARROW_HANT).lang == "zh"
+    variants = LanguageIdentifier(model, chinese_variants=True)
+    assert variants.predict_one(ARROW_HANT).lang == "zh-Hant"
+    assert variants.predict_one(ARROW).lang == "zh"
+    assert LangIdConfig(chinese_variants=True).chinese_variants is True
+
+
+@pytest.mark.parametrize("text,label", [(TAI_THAM, "ko"), (CHEROKEE, "en"), (YI, "hy")])
+def test_unknown_script_is_a_script_mismatch(identifier, text, label):
+    prediction = identifier.predict_one(text)
+    assert prediction.script_mismatch
+    assert prediction.lang == "und"
+    assert prediction.topk[0][0] == label
+    stats = Counter()
+    dropped = decide(doc(text), prediction, LangIdConfig(on_low_score="drop"), stats)
+    assert isinstance(dropped, Dropped) and dropped.reason == "langid:script_mismatch"
+    assert dropped.doc.lang == label
+    assert stats[f"langid/script_mismatch/{label}"] == 1
+    assert stats[f"langid/dropped/script_mismatch/{label}"] == 1
+    kept = decide(doc(text), prediction, LangIdConfig(), Counter())
+    assert isinstance(kept, Doc) and kept.lang == "und"
+    off = LanguageIdentifier(identifier._model, script_check=False).predict_one(text)
+    assert not off.script_mismatch and off.lang == label
+
+
+def test_related_language_in_its_script_is_not_a_mismatch(identifier):
+    prediction = identifier.predict_one(PARAGRAPHS["zh"])
+    assert not prediction.script_mismatch
+    assert identifier.predict_one(PARAGRAPHS["ja"]).lang == "ja"
+
+
+def test_user_codes_and_model_codes_meet(model):
+    norwegian = ("Biblioteket i bygda åpner klokka ni hver morgen, og etter skolen kommer barna for å låne "
+                 "bøker om dyr, verdensrommet og fjerne land.")
+    prediction = LanguageIdentifier(model).predict_one(norwegian)
+    assert prediction.lang == "no"
+    for written in ("nb", "no", "nob"):
+        assert isinstance(decide(doc(norwegian), prediction, LangIdConfig(keep_languages=[written]), Counter()), Doc)
+    assert LangIdConfig(keep_languages=["zlm", "tl"]).keep_languages == ["ms", "fil"]

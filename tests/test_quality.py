@@ -23,6 +23,7 @@ from pipeline.stages.quality import (
     ends_with_terminal_punctuation,
     select_examples,
 )
+from pipeline.stages.quality_core import TextView
 from pipeline.text.script import dominant_script
 
 # Well-formed prose: the same two paragraphs in each language (hand-written translations).
@@ -342,14 +343,29 @@ def test_repetition_ngrams_use_character_units_for_chinese():
 
 # ---------------------------------------------------------------- C4
 
-def test_c4_is_on_for_english_only_by_default():
+def test_c4_page_rules_apply_to_every_language():
+    """A page and its translation get the same decision from the language-free C4 rules."""
     assert make_config().c4.languages == ["en"]
     assert c4_applies(["en"], "en") and c4_applies(["en"], "en-GB")
     assert not c4_applies(["en"], "de") and not c4_applies(["en"], "zh")
     assert c4_applies([], "zh")
-    curly = PROSE["ru"] + " {шаблон}"
-    assert check(curly, "ru").kept
-    assert check(curly, "ru", c4={"languages": ["en", "ru"]}).reason == "quality:c4_curly_bracket"
+    for lang in ("en", "ru", "ar", "hi", "zh", "ja"):
+        assert check(PROSE[lang] + " {template}", lang).reason == "quality:c4_curly_bracket", lang
+        assert check(PROSE[lang] + " " + "x" * 1001, lang, **only("c4")).reason == "quality:c4_long_word", lang
+    assert check(PROSE["ru"] + " {шаблон}", "ru", c4={"drop_curly_bracket": False}).kept
+    javascript = "\nPlease enable JavaScript to view the comments.\nThis site uses cookies to remember you.\n"
+    for lang in ("en", "ar", "ru"):
+        result = check(PROSE[lang] + javascript, lang, fineweb={"enabled": False})
+        assert result.kept and result.lines_removed == 2 and result.text == PROSE[lang], lang
+
+
+def test_c4_prose_rules_stay_per_language():
+    # a line without terminal punctuation is removed from English pages only (c4.languages)
+    for lang, removed in (("en", 1), ("ru", 0), ("zh", 0)):
+        result = check("Menu\n" + PROSE[lang], lang, fineweb={"enabled": False})
+        assert result.kept and result.lines_removed == removed, lang
+    result = check("Меню\n" + PROSE["ru"], "ru", c4={"languages": ["en", "ru"]}, fineweb={"enabled": False})
+    assert result.lines_removed == 1
 
 
 def test_lorem_ipsum_is_dropped_in_every_language():
@@ -722,3 +738,38 @@ def test_config_edits_after_loading_are_honoured():
     assert cfg.rules_for("de", "Latn").gopher.min_words == 50
     cfg.gopher.min_words = 10
     assert QualityChecker(cfg).rules("de", "Latn").gopher.min_words == 10
+
+
+# ---------------------------------------------------------------- mixed-script pages
+
+ZH_TECH = (
+    "ArrowButton - 带有一个箭头形状的按钮组件。\n\n"
+    "ArrowButton 继承自 QAbstractButton，可以通过 setArrowType() 设置箭头的方向，"
+    "例如 Qt::LeftArrow、Qt::RightArrow、Qt::UpArrow 和 Qt::DownArrow。"
+    "按钮被点击时会发出 clicked() 信号，你可以把它连接到任意的槽函数上。"
+    "如果需要在工具栏中使用，请调用 setAutoRaise(true)，这样按钮只有在鼠标悬停时才会显示边框。"
+    "默认情况下按钮的大小由 sizeHint() 决定，也可以用 setFixedSize() 指定固定的宽度和高度。"
+    "更多示例请参考 examples/widgets/arrowbutton 目录中的源代码。"
+)
+
+
+def test_chinese_page_with_identifiers_is_judged_as_chinese():
+    from pipeline.text.profile import analyze
+    from pipeline.text.script import script_counts
+
+    assert script_counts(ZH_TECH)["Latn"] > script_counts(ZH_TECH)["Hani"]  # in letters it looks Latin
+    assert analyze(ZH_TECH).dominant == "Hani"
+    for script in ("Latn", "Hani", None):
+        result = check(ZH_TECH, "zh", script, **only("gopher"))
+        assert result.kept, (script, result.reason)
+    checker = QualityChecker(make_config())
+    assert checker.check(ZH_TECH, "zh", "Latn").kept
+    # the mean word length is over the Han units only: the identifiers do not move it
+    view = TextView(ZH_TECH, "Hani")
+    assert view.mean_word_length == 1.0
+    assert TextView(ZH_TECH, "Latn").mean_word_length > 5.0
+
+
+def test_english_page_quoting_chinese_is_judged_as_english():
+    view = TextView(EN + " 你好世界。", "Latn")
+    assert view.mean_word_length == TextView(EN, "Latn").mean_word_length

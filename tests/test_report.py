@@ -457,3 +457,14 @@ def test_parallel_control_token_and_canary_sections_appear_only_when_their_stage
         assert title in md
     for anchor in ("parallel", "control_tokens", "canaries"):
         assert f'id="{anchor}"' in html and f'href="#{anchor}"' in html
+
+
+def test_script_mismatch_is_counted_in_the_report():
+    from pipeline.report.markdown import report_markdown
+
+    stats = {"read/web": 3, "point/final/web/zh/docs": 2, "point/final/web/zh/tokens": 20,
+             "langid/docs": 3, "langid/kept/zh": 2, "langid/kept/und": 1,
+             "langid/script_mismatch/ja": 1, "langid/predicted/ja": 1, "langid/predicted/zh": 2}
+    report = build_report(None, stats)
+    assert report["stages"]["langid"]["script_mismatch/ja"] == 1
+    assert "script_mismatch/ja" in report_markdown(report)

@@ -40,7 +40,7 @@ class ShingleOverride(StrictModel):
     """Per-language shingling; unset keys fall back to the minhash defaults."""
 
     unit: ShingleUnit | None = Field(
-        None, description="'word' or 'char' shingles, or 'auto' (by the document's script)."
+        None, description="'word' or 'char' shingles, or 'auto' (by each script run of the text)."
     )
     ngram: int | None = Field(None, ge=1, le=64, description="Words per word shingle.")
     char_ngram: int | None = Field(None, ge=1, le=256, description="Characters per character shingle.")
@@ -48,14 +48,16 @@ class ShingleOverride(StrictModel):
 
 class MinHashConfig(StageConfig):
     num_perm: int = Field(128, ge=2, le=4096, description="Number of MinHash permutations (signature length).")
-    ngram: int = Field(5, ge=1, le=64, description="Words per shingle for scripts written with spaces.")
+    ngram: int = Field(5, ge=1, le=64, description="Units per shingle that starts at a word (runs of scripts written with spaces).")
     char_ngram: int = Field(
-        5, ge=1, le=256, description="Characters per shingle for scripts without spaces (zh, ja, th, km, lo, my...)."
+        5, ge=1, le=256, description="Units per shingle that starts at a character (runs of scripts without spaces: "
+        "zh, ja, th, km, lo, my...)."
     )
     unit: ShingleUnit = Field(
         "auto",
-        description="Shingle unit: 'auto' uses characters for spaceless scripts (Doc.script) and words "
-        "otherwise; 'word' or 'char' force one unit for every document.",
+        description="Shingle unit: 'auto' follows each script run of the text (character n-grams in Han, "
+        "kana, Thai, ... runs, word n-grams in the others, in one document); 'word' or 'char' force one "
+        "unit for every document.",
     )
     threshold: float = Field(
         0.8, gt=0.0, lt=1.0, description="Jaccard similarity above which two documents are near-duplicates."

@@ -83,8 +83,19 @@ class LangIdConfig(StageConfig):
     )
     script_subtag: bool = Field(
         True,
-        description="Add the text's script to the code when it is not the language's usual one but one CLDR "
-        "lists for it (sr-Latn, hi-Latn).",
+        description="Add the text's script to the code when the language's own content is mostly in a script "
+        "that is not its usual one but one CLDR lists for it (sr-Latn, hi-Latn; never zh-Latn for Chinese "
+        "naming commands in English).",
+    )
+    chinese_variants: bool = Field(
+        False,
+        description="Label Chinese whose Han characters are clearly Traditional 'zh-Hant' (its own report "
+        "bucket); false: all Chinese is 'zh'. Simplified and undecided Chinese is always 'zh'.",
+    )
+    script_check: bool = Field(
+        True,
+        description="A label whose language CLDR does not write in the text's dominant non-Latin script "
+        "(Tai Tham labelled 'ja') becomes 'und' (langid:script_mismatch when on_low_score is 'drop').",
     )
     batch_size: int = Field(
         256, ge=1, le=100_000, description="Largest number of documents predicted per batch in the Beam transform."

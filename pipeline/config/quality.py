@@ -80,25 +80,30 @@ DEFAULT_POLICY_PHRASES = [
 
 
 class C4Config(StrictModel):
-    """C4 line rules (Raffel et al. 2020); English-centric, so applied to English only by default."""
+    """C4 rules (Raffel et al. 2020). The page rules that do not depend on the language
+    ('{', lorem ipsum, longest word, javascript and policy lines) apply to every language;
+    the prose rules measured the English way (terminal punctuation, words per line,
+    sentences) only to ``languages``."""
 
-    enabled: bool = Field(True, description="Apply the C4 rules to the languages listed in 'languages'.")
+    enabled: bool = Field(True, description="Apply the C4 rules.")
     languages: list[str] = Field(
         default_factory=lambda: ["en"],
-        description="Languages (codes or base codes) the C4 rules apply to; an empty list means every language.",
+        description="Languages (codes or base codes) the English-style prose rules apply to (line ends in "
+        "terminal punctuation, min_words_per_line, min_sentences); an empty list means every language. "
+        "The other C4 rules apply to every language.",
     )
     remove_lines: bool = Field(True, description="Remove failing lines from kept documents (C4 behaviour); false only judges the page.")
-    min_words_per_line: Optional[int] = Field(5, ge=0, description="A line with fewer words is removed.")
-    require_terminal_punctuation: bool = Field(True, description="A line not ending in terminal punctuation is removed.")
+    min_words_per_line: Optional[int] = Field(5, ge=0, description="A line with fewer words is removed ('languages' only).")
+    require_terminal_punctuation: bool = Field(True, description="A line not ending in terminal punctuation is removed ('languages' only).")
     drop_javascript_lines: bool = Field(True, description="A line mentioning 'javascript' is removed.")
     policy_phrases: list[str] = Field(
         default_factory=lambda: list(DEFAULT_POLICY_PHRASES),
         description="A line containing one of these (case-insensitive) is removed.",
     )
-    min_sentences: Optional[int] = Field(3, ge=0, description="Drop if the remaining text has fewer sentences.")
+    min_sentences: Optional[int] = Field(3, ge=0, description="Drop if the remaining text has fewer sentences ('languages' only).")
     max_word_length: Optional[int] = Field(1000, ge=1, description="Drop if any word is longer (characters).")
     drop_lorem_ipsum: bool = Field(True, description="Drop pages containing 'lorem ipsum' (in every language, not only 'languages').")
-    drop_curly_bracket: bool = Field(True, description="Drop pages containing '{' (code, templates).")
+    drop_curly_bracket: bool = Field(True, description="Drop pages containing '{' (code, templates), in every language.")
 
 
 class FineWebConfig(StrictModel):
@@ -256,7 +261,7 @@ def _language_keys(lang: str) -> list[str]:
 class QualityConfig(StageConfig):
     gopher: GopherConfig = Field(default_factory=GopherConfig, description="Gopher quality rules.")
     repetition: RepetitionConfig = Field(default_factory=RepetitionConfig, description="Gopher repetition rules.")
-    c4: C4Config = Field(default_factory=C4Config, description="C4 line rules.")
+    c4: C4Config = Field(default_factory=C4Config, description="C4 page and line rules.")
     fineweb: FineWebConfig = Field(default_factory=FineWebConfig, description="FineWeb rules.")
     per_language: dict[str, QualityOverride] = Field(
         default_factory=dict, description="Language code -> settings merged over the defaults."

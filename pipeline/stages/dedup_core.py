@@ -21,7 +21,9 @@ import xxhash
 from datasketch import LeanMinHash, MinHash
 
 from pipeline.hashing import keyed_hash64, stable_digest
-from pipeline.text.script import dominant_script, is_spaceless
+from pipeline.text.profile import script_runs
+from pipeline.text.segment import has_spaceless
+from pipeline.text.script import dominant_script
 
 Node = tuple  # (rank: int, id: str)
 
@@ -68,27 +70,67 @@ def node_id(node: Node) -> str:
 
 @dataclass(frozen=True)
 class ShingleSpec:
-    unit: str  # "word" | "char"
+    """How a document is shingled.
+
+    ``unit``: "word" (word n-grams everywhere), "char" (character n-grams everywhere) or
+    "mixed" (per script run: characters in Han/kana/Thai/... runs, words in the others).
+    ``n``: units per shingle ("word"/"char"), or per shingle that starts at a word in
+    "mixed"; ``char_n``: units per shingle that starts at a character in "mixed".
+    """
+
+    unit: str  # "word" | "char" | "mixed"
     n: int
+    char_n: int | None = None
 
 
 def shingle_spec(lang: str, script: str, settings: "NearSettings") -> ShingleSpec:
-    """Word n-grams for spaced scripts, character n-grams for spaceless ones, per-language overrides first."""
+    """Per-language overrides first; ``auto`` is "mixed": the unit follows each script run of
+    the text, never the document's dominant script (``script`` is kept for callers, unused then)."""
     override = settings.per_language.get(lang, {})
     unit = override.get("unit") or settings.unit
+    char_n = override.get("char_ngram") or settings.char_ngram
+    word_n = override.get("ngram") or settings.ngram
     if unit == "auto":
-        unit = "char" if is_spaceless(script) else "word"
+        return ShingleSpec("mixed", word_n, char_n)
     if unit == "char":
-        return ShingleSpec("char", override.get("char_ngram") or settings.char_ngram)
-    return ShingleSpec("word", override.get("ngram") or settings.ngram)
+        return ShingleSpec("char", char_n)
+    return ShingleSpec("word", word_n)
 
 
 def units(text: str, unit: str) -> list[str]:
-    """Case-folded words (``\\w+``) or word characters; punctuation, spaces and emoji are ignored."""
+    """Case-folded words (``\\w+``) or word characters; punctuation, spaces and emoji are ignored.
+
+    ``unit="mixed"``: per script run (:func:`pipeline.text.profile.script_runs`), word
+    characters of runs written without spaces (Han, kana, Thai, ...) and words of the
+    others, in text order: ``"用grep搜索"`` -> ``["用", "grep", "搜", "索"]``.
+    """
+    if unit == "mixed":
+        return [unit_text for unit_text, _ in mixed_units(text)]
     folded = text.casefold()
     if unit == "char":
         return _WORD_CHAR.findall(folded)
     return _WORD.findall(folded)
+
+
+def mixed_units(text: str) -> list[tuple[str, bool]]:
+    """``(unit, is_char)`` of :func:`units` with ``unit="mixed"``.
+
+    Consecutive runs of spaced scripts are read as one stretch, so their words are exactly
+    the ``\\w+`` words of that stretch whatever scripts it mixes.
+    """
+    out: list[tuple[str, bool]] = []
+    stretch_start = None
+    for run in script_runs(text):
+        if run.unit == "char":
+            if stretch_start is not None:
+                out.extend((w, False) for w in _WORD.findall(text[stretch_start:run.start].casefold()))
+                stretch_start = None
+            out.extend((c, True) for c in _WORD_CHAR.findall(text[run.start:run.end].casefold()))
+        elif stretch_start is None:
+            stretch_start = run.start
+    if stretch_start is not None:
+        out.extend((w, False) for w in _WORD.findall(text[stretch_start:].casefold()))
+    return out
 
 
 @dataclass(frozen=True)
@@ -98,25 +140,69 @@ class Shingles:
     short: bool  # fewer units than n (and at least one)
 
 
+def _join_mixed(items: Sequence[tuple[str, bool]]) -> str:
+    """Units joined as in pure documents: no separator between two characters, a space otherwise."""
+    parts = [items[0][0]]
+    for (_, prev_char), (value, is_char) in zip(items, items[1:]):
+        if not (prev_char and is_char):
+            parts.append(" ")
+        parts.append(value)
+    return "".join(parts)
+
+
+def _mixed_shingles(text: str, spec: ShingleSpec, short_docs: str) -> Shingles:
+    """Shingles of a "mixed" spec: a shingle starting at a character unit spans ``char_n``
+    units, one starting at a word spans ``n``; a pure word (or pure Han) text gets exactly
+    the word (character) n-grams, and appending a line in another script adds shingles
+    without changing the unit of the rest."""
+    if not has_spaceless(text):  # words only (the usual case): the plain word n-grams
+        return _plain_shingles(_WORD.findall(text.casefold()), spec.n, " ", short_docs)
+    items = mixed_units(text)
+    if not items:
+        return Shingles([], 0, False)
+    word_n, char_n = spec.n, spec.char_n or spec.n
+    total = len(items)
+    kinds = {is_char for _, is_char in items}
+    if len(kinds) == 1:  # one kind of unit only (the usual case): plain n-grams at C speed
+        is_char = kinds.pop()
+        return _plain_shingles([u for u, _ in items], char_n if is_char else word_n, "" if is_char else " ",
+                               short_docs)
+    grams: dict[str, None] = {}
+    for i, (_, is_char) in enumerate(items):
+        n = char_n if is_char else word_n
+        if i + n <= total:
+            grams[_join_mixed(items[i:i + n])] = None
+    if not grams:  # no position has enough units after it: the document is short
+        values = [_join_mixed(items).encode("utf-8", "surrogatepass")] if short_docs == "whole" else []
+        return Shingles(values, total, True)
+    return Shingles([g.encode("utf-8", "surrogatepass") for g in grams], total, False)
+
+
 def shingles(text: str, spec: ShingleSpec, short_docs: str = "whole") -> Shingles:
     """Distinct n-gram shingles of ``text``.
 
     A document with fewer units than ``n`` yields one shingle of all its units
     (``short_docs='whole'``) or none (``'skip'``); a document with no units yields none.
     """
+    if spec.unit == "mixed":
+        return _mixed_shingles(text, spec, short_docs)
     toks = units(text, spec.unit)
-    sep = " " if spec.unit == "word" else ""
-    n = spec.n
+    return _plain_shingles(toks, spec.n, " " if spec.unit == "word" else "", short_docs)
+
+
+def _plain_shingles(toks: list[str], n: int, sep: str, short_docs: str) -> Shingles:
+    """Distinct n-grams of one kind of unit, joined with ``sep``."""
     if not toks:
         return Shingles([], 0, False)
     if len(toks) < n:
         values = [sep.join(toks).encode("utf-8", "surrogatepass")] if short_docs == "whole" else []
         return Shingles(values, len(toks), True)
-    if spec.unit == "char":
+    if not sep:
         chars = "".join(toks)
-        grams = dict.fromkeys(chars[i : i + n] for i in range(len(chars) - n + 1))
-    else:
-        grams = dict.fromkeys(map(sep.join, zip(*(toks[i:] for i in range(n)))))
+        if len(chars) == len(toks):  # single-character units: slice the string
+            grams = dict.fromkeys(chars[i : i + n] for i in range(len(chars) - n + 1))
+            return Shingles([g.encode("utf-8", "surrogatepass") for g in grams], len(toks), False)
+    grams = dict.fromkeys(map(sep.join, zip(*(toks[i:] for i in range(n)))))
     return Shingles([g.encode("utf-8", "surrogatepass") for g in grams], len(toks), False)
 
 

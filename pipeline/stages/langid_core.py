@@ -13,6 +13,15 @@ of the document (partial words at window edges cut off); newlines and the Unicod
 spaces fastText does not know become spaces; an all-capitals sample is lower-cased (lid.176 mistakes
 capitals for other languages). Text without letters (empty, emoji, digits,
 punctuation) is not given to the model: it is ``und`` with score 0.
+
+What the text is written in comes from the shared script analysis
+(:func:`pipeline.text.profile.analyze`, content-weighted: a Han character weighs like
+a word). It decides the script subtag (only when the language's own content is in an
+unusual script: ``hi-Latn``, ``sr-Latn``, never ``zh-Latn`` for a Chinese page naming
+commands in English), ``zh-Hant`` for Traditional Chinese when ``chinese_variants`` is
+on, and the script check: a label whose language CLDR does not write in the text's
+dominant non-Latin script (``ja`` for Tai Tham, ``es`` for Cherokee) becomes ``und``
+(``langid:script_mismatch``).
 """
 
 from __future__ import annotations
@@ -27,8 +36,9 @@ from typing import NamedTuple, Sequence
 import regex
 
 from pipeline.records import UNDETERMINED, Doc, Dropped
-from pipeline.text.langcodes import lang_matches, try_normalize_lang, with_script
-from pipeline.text.script import COMMON, dominant_script, dominant_scripts
+from pipeline.text.langcodes import lang_for_text, lang_matches, script_consistent, try_normalize_lang
+from pipeline.text.profile import ScriptProfile, analyze
+from pipeline.text.script import COMMON
 
 STAGE = "langid"
 BUNDLED = "bundled"
@@ -253,6 +263,9 @@ class LangPrediction(NamedTuple):
     # (no script added from the text), labels that normalise alike appear once
     topk: tuple[tuple[str, float], ...] = ()
     sampled: bool = False  # the model saw a sample of a long text, not all of it
+    # the label's language is not written in the text's dominant non-Latin script: lang is
+    # then "und" and the model's label is topk[0]
+    script_mismatch: bool = False
 
     @property
     def has_letters(self) -> bool:
@@ -274,6 +287,8 @@ class LanguageIdentifier:
         sample_chars: int = 2000,
         sample_windows: int = 4,
         script_subtag: bool = True,
+        chinese_variants: bool = False,
+        script_check: bool = True,
     ):
         self._model = load_model(model) if isinstance(model, str) else model
         self._predict_line = self._model.f.predict  # the C++ call, without the wrapper's checks
@@ -281,7 +296,8 @@ class LanguageIdentifier:
         self.sample_chars = int(sample_chars)
         self.sample_windows = int(sample_windows)
         self.script_subtag = bool(script_subtag)
-        self._codes: dict[tuple[str, str], str] = {}
+        self.chinese_variants = bool(chinese_variants)
+        self.script_check = bool(script_check)
         self._label_codes: dict[str, str] = {}
 
     @classmethod
@@ -293,6 +309,8 @@ class LanguageIdentifier:
             sample_chars=section.sample_chars,
             sample_windows=section.sample_windows,
             script_subtag=section.script_subtag,
+            chinese_variants=section.chinese_variants,
+            script_check=section.script_check,
         )
 
     def labels(self) -> list[str]:
@@ -305,16 +323,11 @@ class LanguageIdentifier:
             code = self._label_codes[label] = label_to_lang(label)
         return code
 
-    def _code(self, label: str, script: str) -> str:
-        """The document's code: the label's, plus the text's script when unusual for it."""
-        key = (label, script)
-        code = self._codes.get(key)
-        if code is None:
-            code = self._label_code(label)
-            if self.script_subtag:
-                code = with_script(code, script)
-            self._codes[key] = code
-        return code
+    def _code(self, label: str, profile: ScriptProfile) -> str:
+        """The document's code: the label's, with a script subtag only when the language's
+        own content is in an unusual script (and zh-Hant with ``chinese_variants``)."""
+        return lang_for_text(self._label_code(label), profile, han_variants=self.chinese_variants,
+                             script_subtag=self.script_subtag)
 
     def _raw_predict(self, line: str) -> list[tuple[float, str]]:
         try:
@@ -323,10 +336,11 @@ class LanguageIdentifier:
             clean = line.encode("utf-8", "replace").decode("utf-8")
             return self._predict_line(clean + "\n", self.top_k, 0.0, "replace")
 
-    def predict_one(self, text: str, script: str | None = None) -> LangPrediction:
-        """Predict one text; ``script`` is its dominant script if already known."""
-        if script is None:
-            script = dominant_script(text)
+    def predict_one(self, text: str, profile: ScriptProfile | None = None) -> LangPrediction:
+        """Predict one text; ``profile`` is its :func:`~pipeline.text.profile.analyze` if already known."""
+        if profile is None:
+            profile = analyze(text)
+        script = profile.dominant
         if script == COMMON:
             return LangPrediction(UNDETERMINED, 0.0, script)
         line = prepare_text(text, self.sample_chars, self.sample_windows)
@@ -335,21 +349,21 @@ class LanguageIdentifier:
         if not raw:
             return LangPrediction(UNDETERMINED, 0.0, script, (), sampled)
         score = round(min(1.0, raw[0][0]), 4)
-        lang = self._code(raw[0][1], script)
+        label_code = self._label_code(raw[0][1])
+        mismatch = self.script_check and not script_consistent(label_code, profile)
+        lang = UNDETERMINED if mismatch else self._code(raw[0][1], profile)
         if self.top_k == 1:
-            return LangPrediction(lang, score, script, ((self._label_code(raw[0][1]), score),), sampled)
+            return LangPrediction(lang, score, script, ((label_code, score),), sampled, mismatch)
         topk: list[tuple[str, float]] = []
         for prob, label in raw:
             code = self._label_code(label)
             if all(code != seen for seen, _ in topk):  # labels that normalise alike: keep the best
                 topk.append((code, round(min(1.0, prob), 4)))
-        return LangPrediction(lang, score, script, tuple(topk), sampled)
+        return LangPrediction(lang, score, script, tuple(topk), sampled, mismatch)
 
-    def predict(self, texts: Sequence[str], scripts: Sequence[str] | None = None) -> list[LangPrediction]:
+    def predict(self, texts: Sequence[str]) -> list[LangPrediction]:
         """Predict a batch of texts (fasttext-predict's batch call returns no scores, so one call per text)."""
-        if scripts is None:
-            scripts = dominant_scripts(texts)
-        return [self.predict_one(text, script) for text, script in zip(texts, scripts)]
+        return [self.predict_one(text) for text in texts]
 
 
 _BUCKETS = tuple(f"{i / 10:.1f}" for i in range(10))
@@ -380,9 +394,16 @@ def _decide(doc: Doc, prediction: LangPrediction, section, events: Counter) -> D
     reason = None
     lang = predicted
     low = False
+    mismatch = prediction.script_mismatch
+    if mismatch:
+        predicted = prediction.topk[0][0]  # the model's label, for the report
     if not prediction.has_letters:
         if section.on_low_score == "drop":
             reason = "no_letters"
+        lang = UNDETERMINED
+    elif mismatch:
+        if section.on_low_score == "drop":
+            reason = "script_mismatch"
         lang = UNDETERMINED
     elif predicted == UNDETERMINED or score < section.threshold_for(predicted):
         low = True
@@ -396,7 +417,7 @@ def _decide(doc: Doc, prediction: LangPrediction, section, events: Counter) -> D
         if any(lang_matches(lang, unwanted) for unwanted in section.drop_languages):
             reason = "dropped_language"
     bucket = _score_bucket(score) if prediction.has_letters else None
-    events[(predicted, bucket, low, prediction.sampled, reason, lang)] += 1
+    events[(predicted, bucket, low, mismatch, prediction.sampled, reason, lang)] += 1
 
     if section.top_k > 0:
         metadata = dict(doc.metadata)
@@ -411,9 +432,9 @@ def _decide(doc: Doc, prediction: LangPrediction, section, events: Counter) -> D
 
 
 def _stats_of_events(events: Counter) -> Counter:
-    """The report's stat keys (see docs/langid.md) from (predicted, bucket, low, sampled, reason, lang) counts."""
+    """The report's stat keys (see docs/langid.md) from (predicted, bucket, low, mismatch, sampled, reason, lang) counts."""
     stats: Counter = Counter()
-    for (predicted, bucket, low, sampled, reason, lang), n in events.items():
+    for (predicted, bucket, low, mismatch, sampled, reason, lang), n in events.items():
         stats[f"{STAGE}/docs"] += n
         stats[f"{STAGE}/predicted/{predicted}"] += n
         if sampled:
@@ -424,6 +445,8 @@ def _stats_of_events(events: Counter) -> Counter:
             stats[f"{STAGE}/score_hist/{predicted}/{bucket}"] += n
         if low:
             stats[f"{STAGE}/low_score/{predicted}"] += n
+        if mismatch:
+            stats[f"{STAGE}/script_mismatch/{predicted}"] += n
         if reason is not None:
             stats[f"{STAGE}/dropped/{reason}/{predicted}"] += n
         else:
@@ -436,7 +459,6 @@ def identify_batch(
 ) -> tuple[list[Doc | Dropped], Counter]:
     """Predict and decide a batch of documents; returns the results (in order) and summed stats."""
     events: Counter = Counter()
-    scripts = dominant_scripts([doc.text for doc in docs])
     predict_one = identifier.predict_one
-    results = [_decide(doc, predict_one(doc.text, script), section, events) for doc, script in zip(docs, scripts)]
+    results = [_decide(doc, predict_one(doc.text), section, events) for doc in docs]
     return results, _stats_of_events(events)

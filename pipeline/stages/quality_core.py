@@ -3,8 +3,12 @@
 Core (no Beam): :class:`QualityChecker` measures one text with the effective rules of
 its (language, script) — see :meth:`pipeline.config.quality.QualityConfig.rules_for` —
 and returns a :class:`QualityResult` naming the **first** failing rule of
-:data:`RULE_ORDER`. Words come from :mod:`pipeline.text.segment` (characters for
-spaceless scripts), stop words from :mod:`pipeline.text.stopwords`.
+:data:`RULE_ORDER`. Words come from :mod:`pipeline.text.segment`, per script run in the
+same document: characters in Han/kana/Thai/... runs, words in the others. The script a
+document is judged as is its language's own script (:func:`judged_script`: ``zh`` ->
+Han, ``sr-Latn`` -> Latin), so a Chinese page that names commands in English is judged
+as Chinese; the mean word length is taken over the units of that script kind only.
+Stop words come from :mod:`pipeline.text.stopwords`.
 
 Transform: :class:`QualityFilter` takes ``PCollection[Doc]`` (after language ID) and
 returns ``{"kept", "dropped", "stats", "examples"}``; ``examples`` holds
@@ -27,6 +31,7 @@ from pipeline.config.quality import QualityConfig, QualityRules
 from pipeline.hashing import keyed_hash64
 from pipeline.records import UNDETERMINED, Doc, Dropped
 from pipeline.text import segment
+from pipeline.text.langcodes import own_script
 from pipeline.text.script import dominant_script
 from pipeline.text.stopwords import matcher
 
@@ -93,8 +98,15 @@ def count_sentences(text: str) -> int:
     return spaced + glued
 
 
+def judged_script(lang: str, script: str | None, text: str = "") -> str:
+    """The script a document is judged as: its language's own script (:func:`own_script`),
+    else (``und``, unknown codes) ``script`` or the text's dominant script."""
+    own = own_script(lang) if lang and lang != UNDETERMINED else None
+    return own or script or dominant_script(text)
+
+
 def c4_applies(languages: list[str], lang: str) -> bool:
-    """C4 runs for the listed languages ('sr' covers 'sr-Latn'); an empty list means all."""
+    """The language-specific C4 rules run for the listed languages ('sr' covers 'sr-Latn'); an empty list means all."""
     if not languages:
         return True
     return lang in languages or lang.replace("_", "-").split("-", 1)[0] in languages
@@ -171,15 +183,19 @@ class TextView:
 
     @cached_property
     def mean_word_length(self) -> float:
-        """Mean characters per word; in a spaced-script text, embedded CJK/Thai units are left
-        out so that a quotation in another script does not halve the mean."""
+        """Mean characters per unit of the judged script's kind only: in a spaceless-script
+        text (Chinese, Japanese, Thai) over its character units, English identifiers left
+        out; in a spaced-script text over its words, embedded CJK/Thai units left out. A
+        quotation or a command in the other kind never moves the mean."""
         words = self.words
-        if not words:
-            return 0.0
-        if not segment.is_spaceless(self.script) and segment.has_spaceless(self.text):
-            spaced = [len(w) for w in words if not (len(w) <= 3 and segment.has_spaceless(w))]
-            if spaced:
-                return sum(spaced) / len(spaced)
+        if not words or not segment.has_spaceless(self.text):
+            return self.word_chars / len(words) if words else 0.0
+        if segment.is_spaceless(self.script):
+            chosen = [len(w) for w in words if len(w) <= 3 and segment.has_spaceless(w)]
+        else:
+            chosen = [len(w) for w in words if not (len(w) <= 3 and segment.has_spaceless(w))]
+        if chosen:
+            return sum(chosen) / len(chosen)
         return self.word_chars / len(words)
 
     @cached_property
@@ -351,14 +367,16 @@ def _dup_ngram_bound(view: TextView, n0: int) -> float:
 def _c4(view: TextView, cfg, lang: str, result: QualityResult) -> tuple[str | None, str]:
     """C4 page rules, and line removal; returns (failing rule, text after line removal).
 
-    Placeholder text is no language (language ID calls it Latin): the lorem-ipsum rule
-    runs for every language; the other C4 rules only for ``c4.languages``.
+    Rules that do not depend on the language run for every language, so a page and its
+    translation get the same decision: lorem ipsum, ``{``, the longest word, lines
+    mentioning javascript or a policy phrase. The rules that measure prose the English
+    way — a line must end in terminal punctuation and hold ``min_words_per_line``
+    words, the page must keep ``min_sentences`` sentences — run only for ``c4.languages``.
     """
     text = view.text
     if cfg.drop_lorem_ipsum and "lorem ipsum" in text.casefold():
         return "c4_lorem_ipsum", text
-    if not c4_applies(cfg.languages, lang):
-        return None, text
+    prose_rules = c4_applies(cfg.languages, lang)
     if cfg.drop_curly_bracket and "{" in text:
         return "c4_curly_bracket", text
     if cfg.max_word_length is not None and any(len(t) > cfg.max_word_length for t in view.tokens):
@@ -373,8 +391,8 @@ def _c4(view: TextView, cfg, lang: str, result: QualityResult) -> tuple[str | No
             continue
         low = stripped.casefold()
         bad = (
-            (cfg.require_terminal_punctuation and not ends_with_terminal_punctuation(stripped))
-            or (cfg.min_words_per_line is not None
+            (prose_rules and cfg.require_terminal_punctuation and not ends_with_terminal_punctuation(stripped))
+            or (prose_rules and cfg.min_words_per_line is not None
                 and len(segment.words(stripped, view.script)) < cfg.min_words_per_line)
             or (cfg.drop_javascript_lines and "javascript" in low)
             or any(p in low for p in phrases)
@@ -387,7 +405,7 @@ def _c4(view: TextView, cfg, lang: str, result: QualityResult) -> tuple[str | No
     if removed:
         cleaned = _MANY_NEWLINES.sub("\n\n", cleaned).strip("\n")
     result.lines_removed = removed
-    if cfg.min_sentences is not None and count_sentences(cleaned) < cfg.min_sentences:
+    if prose_rules and cfg.min_sentences is not None and count_sentences(cleaned) < cfg.min_sentences:
         return "c4_too_few_sentences", text
     return None, (cleaned if cfg.remove_lines else text)
 
@@ -437,8 +455,8 @@ class QualityChecker:
     def check(self, text: str, lang: str = UNDETERMINED, script: str | None = None) -> QualityResult:
         """Apply the rules in :data:`RULE_ORDER`; stop at the first that fails."""
         text = text or ""
-        script = script or dominant_script(text)
         lang = lang or UNDETERMINED
+        script = judged_script(lang, script, text)
         rules = self.rules(lang, script)
         result = QualityResult(reason=None, text=text)
         view = TextView(text, script)
