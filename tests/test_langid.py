@@ -646,3 +646,53 @@ def test_user_codes_and_model_codes_meet(model):
     for written in ("nb", "no", "nob"):
         assert isinstance(decide(doc(norwegian), prediction, LangIdConfig(keep_languages=[written]), Counter()), Doc)
     assert LangIdConfig(keep_languages=["zlm", "tl"]).keep_languages == ["ms", "fil"]
+
+
+# --- declared language as a prior (langid.hint_fields / hint_weight)
+
+
+def test_declared_language_reads_the_first_field_that_names_a_language():
+    from pipeline.stages.langid_core import declared_language
+
+    assert declared_language({"html_lang": "", "content_language": "de-CH, fr"}, ["html_lang", "content_language"]) == "de"
+    assert declared_language({"html_lang": "zh-TW"}, ["html_lang"]) == "zh-Hant"
+    assert declared_language({"html_lang": "not a language!"}, ["html_lang"]) is None
+    assert declared_language({"title": "en"}, ["html_lang"]) is None
+
+
+def test_a_declared_language_is_weighed_by_bayes_rule(model):
+    identifier = LanguageIdentifier(model, top_k=3, hint_weight=10.0)
+    plain = identifier.predict_one("Enter new password")
+    hinted = identifier.predict_one("Enter new password", hint="en")
+    assert plain.lang == "en" and plain.score < 0.5  # a short UI string: the model is unsure
+    p_en = plain.topk[0][1]
+    # the model's own probability of the declared language, times 10, renormalised over
+    # the listed labels plus the mass of the labels not listed
+    raw = identifier._raw_predict(prepare_text("Enter new password"), 10)
+    rest = 1.0 - sum(prob for prob, _ in raw)
+    expected = round(10 * raw[0][0] / (10 * raw[0][0] + sum(prob for prob, _ in raw[1:]) + rest), 4)
+    assert hinted.lang == "en"
+    assert hinted.score == expected
+    assert hinted.score > 0.5 > p_en
+
+
+def test_a_declared_language_does_not_override_a_confident_prediction(identifier):
+    prediction = identifier.predict_one(PARAGRAPHS["fr"], hint="de")
+    assert prediction.lang == "fr"
+    assert prediction.score >= 0.9
+
+
+def test_traditional_chinese_declared_boosts_the_models_chinese_label(model):
+    identifier = LanguageIdentifier(model, top_k=3)
+    text = "設定"  # "settings": two Han characters, which the model alone calls Japanese
+    assert identifier.predict_one(text).lang == "ja"
+    assert identifier.predict_one(text, hint="zh-Hant").lang == "zh"
+
+
+def test_hint_fields_reach_the_stage_from_document_metadata(model):
+    section = LangIdConfig(hint_fields=["html_lang"], min_score=0.5)
+    identifier = LanguageIdentifier.from_config(section, model)
+    docs = [Doc(id="a", text="Enter new password", source="web", metadata={"html_lang": "en-GB"}),
+            Doc(id="b", text="Enter new password", source="web")]
+    results, _ = identify_batch(identifier, section, docs)
+    assert [(doc.id, doc.lang) for doc in results] == [("a", "en"), ("b", "und")]

@@ -97,6 +97,19 @@ class LangIdConfig(StageConfig):
         description="A label whose language CLDR does not write in the text's dominant non-Latin script "
         "(Tai Tham labelled 'ja') becomes 'und' (langid:script_mismatch when on_low_score is 'drop').",
     )
+    hint_fields: list[str] = Field(
+        default_factory=list,
+        description="Metadata fields holding a declared language (the web readers fill 'html_lang' and "
+        "'content_language'); the first that names a language is a prior for the model (see hint_weight). "
+        "Empty: no prior.",
+    )
+    hint_weight: float = Field(
+        10.0,
+        ge=1.0,
+        le=1000.0,
+        description="Prior odds of a declared language: the model's probability of it is multiplied by this "
+        "and the labels renormalised (Bayes' rule) before the best label and its score are taken.",
+    )
     batch_size: int = Field(
         256, ge=1, le=100_000, description="Largest number of documents predicted per batch in the Beam transform."
     )

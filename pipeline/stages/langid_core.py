@@ -36,7 +36,7 @@ from typing import NamedTuple, Sequence
 import regex
 
 from pipeline.records import UNDETERMINED, Doc, Dropped
-from pipeline.text.langcodes import lang_for_text, lang_matches, script_consistent, try_normalize_lang
+from pipeline.text.langcodes import base_language, lang_for_text, lang_matches, script_consistent, try_normalize_lang
 from pipeline.text.profile import ScriptProfile, analyze
 from pipeline.text.script import COMMON
 
@@ -253,6 +253,11 @@ def prepare_text(text: str, max_chars: int = 2000, windows: int = 4) -> str:
 # --------------------------------------------------------------------------- core
 
 
+# labels the model lists when a document declares a language: enough for a declared
+# language the model ranks low on a short or mixed text to be weighed at all
+HINT_LABELS = 10
+
+
 class LangPrediction(NamedTuple):
     """What the model says about one text."""
 
@@ -289,6 +294,7 @@ class LanguageIdentifier:
         script_subtag: bool = True,
         chinese_variants: bool = False,
         script_check: bool = True,
+        hint_weight: float = 10.0,
     ):
         self._model = load_model(model) if isinstance(model, str) else model
         self._predict_line = self._model.f.predict  # the C++ call, without the wrapper's checks
@@ -298,6 +304,7 @@ class LanguageIdentifier:
         self.script_subtag = bool(script_subtag)
         self.chinese_variants = bool(chinese_variants)
         self.script_check = bool(script_check)
+        self.hint_weight = float(hint_weight)
         self._label_codes: dict[str, str] = {}
 
     @classmethod
@@ -311,6 +318,7 @@ class LanguageIdentifier:
             script_subtag=section.script_subtag,
             chinese_variants=section.chinese_variants,
             script_check=section.script_check,
+            hint_weight=section.hint_weight,
         )
 
     def labels(self) -> list[str]:
@@ -329,15 +337,29 @@ class LanguageIdentifier:
         return lang_for_text(self._label_code(label), profile, han_variants=self.chinese_variants,
                              script_subtag=self.script_subtag)
 
-    def _raw_predict(self, line: str) -> list[tuple[float, str]]:
+    def _raw_predict(self, line: str, k: int) -> list[tuple[float, str]]:
         try:
-            return self._predict_line(line + "\n", self.top_k, 0.0, "replace")
+            return self._predict_line(line + "\n", k, 0.0, "replace")
         except (UnicodeEncodeError, TypeError):  # pybind11 refuses lone surrogates (no UTF-8 form)
             clean = line.encode("utf-8", "replace").decode("utf-8")
-            return self._predict_line(clean + "\n", self.top_k, 0.0, "replace")
+            return self._predict_line(clean + "\n", k, 0.0, "replace")
 
-    def predict_one(self, text: str, profile: ScriptProfile | None = None) -> LangPrediction:
-        """Predict one text; ``profile`` is its :func:`~pipeline.text.profile.analyze` if already known."""
+    def _with_prior(self, raw: list[tuple[float, str]], hint: str) -> list[tuple[float, str]]:
+        """Bayes' rule with prior odds ``hint_weight``:1 for the declared language: the
+        labels of that language are weighted, the rest (and the probability mass of the
+        labels not listed) stay, and everything is renormalised; best first."""
+        declared = base_language(hint)  # 'zh-Hant' declared: the model's 'zh' labels
+        weighted = [(prob * self.hint_weight if lang_matches(self._label_code(label), declared) else prob, label)
+                    for prob, label in raw]
+        total = sum(prob for prob, _ in weighted) + max(0.0, 1.0 - sum(prob for prob, _ in raw))
+        return sorted(((prob / total, label) for prob, label in weighted), key=lambda item: -item[0])
+
+    def predict_one(self, text: str, profile: ScriptProfile | None = None, hint: str | None = None) -> LangPrediction:
+        """Predict one text; ``profile`` is its :func:`~pipeline.text.profile.analyze` if already known.
+
+        ``hint`` is a language the document declares (a product code); its probability is
+        multiplied by ``hint_weight`` and the labels renormalised before the best is taken.
+        """
         if profile is None:
             profile = analyze(text)
         script = profile.dominant
@@ -345,7 +367,9 @@ class LanguageIdentifier:
             return LangPrediction(UNDETERMINED, 0.0, script)
         line = prepare_text(text, self.sample_chars, self.sample_windows)
         sampled = 0 < self.sample_chars < len(text)
-        raw = self._raw_predict(line)
+        raw = self._raw_predict(line, max(HINT_LABELS, self.top_k) if hint else self.top_k)
+        if hint and raw:
+            raw = self._with_prior(raw, hint)[: self.top_k]
         if not raw:
             return LangPrediction(UNDETERMINED, 0.0, script, (), sampled)
         score = round(min(1.0, raw[0][0]), 4)
@@ -460,5 +484,19 @@ def identify_batch(
     """Predict and decide a batch of documents; returns the results (in order) and summed stats."""
     events: Counter = Counter()
     predict_one = identifier.predict_one
-    results = [_decide(doc, predict_one(doc.text), section, events) for doc in docs]
+    fields = section.hint_fields
+    results = [_decide(doc, predict_one(doc.text, hint=declared_language(doc.metadata, fields) if fields else None),
+                       section, events) for doc in docs]
     return results, _stats_of_events(events)
+
+
+def declared_language(metadata: dict, fields: Sequence[str]) -> str | None:
+    """The first language a document declares in ``fields`` of its metadata ('de-CH',
+    'en, fr' -> its first code), normalised; None when no field names a language."""
+    for field in fields:
+        value = metadata.get(field)
+        if isinstance(value, str) and value.strip():
+            code = try_normalize_lang(value.split(",")[0].strip())
+            if code != UNDETERMINED:
+                return code
+    return None
