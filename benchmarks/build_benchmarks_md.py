@@ -29,7 +29,7 @@ COMMANDS = {
     "langid": "python benchmarks/bench_langid.py",
     "quality": "python benchmarks/bench_quality.py",
     "dedup": "python benchmarks/bench_dedup.py --docs 1000 10000",
-    "dedup_quality": "python benchmarks/dedup_quality.py",
+    "dedup_quality": "python benchmarks/dedup_quality.py --docs 10000 50000",
     "pii": "python benchmarks/bench_pii.py",
     "pii_eval": "python benchmarks/pii_eval.py",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",

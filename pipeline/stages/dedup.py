@@ -1,7 +1,7 @@
 """Deduplication stage: exact, then MinHash LSH near-duplicates, as a Beam composite.
 
 Data flow (every arrow that crosses a box is one shuffle; nothing is gathered on one
-worker except the optional audit file and the handful of per-round counts)::
+worker except the optional clusters.jsonl and the handful of per-round counts)::
 
     docs ─► exact key ─► GroupByKey ─► keep min(keep key) ──────────────► kept′ / dropped(dedup:exact)
     kept′ ─► shingles, MinHash, band keys ─► GroupByKey(band) ─► star edges member→bucket min
@@ -661,7 +661,8 @@ class Deduplicate(beam.PTransform):
     """Exact then MinHash LSH near deduplication of a ``PCollection[Doc]``.
 
     Reads ``config.dedup`` and ``config.seed`` (and ``config.output_dir`` for
-    ``dedup.write_clusters``). Returns ``{"kept", "dropped", "stats"}`` like every stage.
+    ``dedup.write_clusters`` / ``dedup.write_witnesses``, the audit of every removed document
+    and its kept witness). Returns ``{"kept", "dropped", "stats"}`` like every stage.
     Reads Doc.id, text, lang, script and metadata; kept documents may gain
     ``metadata["dedup_cluster_size"]``, dropped ones ``metadata["dedup_duplicate_of"]``.
     Document ids must be unique.
