@@ -507,3 +507,21 @@ def test_in_memory_witnesses_of_exact_duplicates_of_removed_documents():
         "c": {"reason": "dedup:exact", "removed_id": "c", "witness_id": "a", "jaccard": pytest.approx(j), "cluster": "b"},
     }
     assert j >= 0.8
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.frozensets(st.integers(0, 12), min_size=1, max_size=8), min_size=2, max_size=14),
+       st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13)), max_size=30),
+       st.integers(1, 4))
+def test_every_removed_node_has_a_kept_witness_at_or_above_the_threshold(sets, pairs, rounds):
+    nodes = [n(f"{i:02d}") for i in range(len(sets))]
+    fps = {node: fp(*s) for node, s in zip(nodes, sets)}
+    edges = [(nodes[a], nodes[b]) for a, b in pairs if a != b and a < len(nodes) and b < len(nodes)]
+    labels = connected_components_union_find(edges)
+    result = core.assign_witnesses(labels, fps, 0.5, max_rounds=rounds)
+    removed = set(result.witness)
+    for node, (witness, sim) in result.witness.items():
+        assert witness not in removed and labels.get(witness, witness) == labels[node]
+        assert sim == core.fingerprint_jaccard(fps[node], fps[witness]) >= 0.5
+    # every member of a component is removed, promoted to pivot, or kept unresolved, exactly once
+    assert sorted([*removed, *result.promoted, *result.unresolved]) == sorted(labels)
