@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Quality and scale of near-dedup, judged on the stage's *output* against an independent truth.
 
-    python benchmarks/dedup_quality.py                        # quick: 10k documents (~3-4 min)
-    nice python benchmarks/dedup_quality.py --docs 10000 50000   # the committed results (~15 min)
+    python benchmarks/dedup_quality.py                        # quick: 10k documents
+    nice python benchmarks/dedup_quality.py --docs 10000 50000   # the committed results
 
 Writes ``benchmarks/results/dedup_quality.md`` (``--out`` to change).
 
