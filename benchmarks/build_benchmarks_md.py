@@ -31,7 +31,7 @@ COMMANDS = {
     "langid": "python benchmarks/bench_langid.py",
     "quality": "python benchmarks/bench_quality.py",
     "dedup": "python benchmarks/bench_dedup.py --docs 1000 10000",
-    "dedup_quality": "python benchmarks/dedup_quality.py",
+    "dedup_quality": "python benchmarks/dedup_quality.py --docs 10000 50000",
     "mixed_script": "python benchmarks/mixed_script_eval.py --before <checkout of the previous version>",
     "pii": "python benchmarks/bench_pii.py",
     "pii_eval": "python benchmarks/pii_eval.py",

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""Quality and scale of near-dedup (issue 5, "Quality and scale targets").
+"""Quality and scale of near-dedup, judged on the stage's *output* against an independent truth.
 
-    python benchmarks/dedup_quality.py                        # quick: 10k documents (~2-3 min)
-    nice python benchmarks/dedup_quality.py --docs 10000 100000 300000   # scale points
+    python benchmarks/dedup_quality.py                        # quick: 10k documents
+    nice python benchmarks/dedup_quality.py --docs 10000 50000   # the committed results
 
 Writes ``benchmarks/results/dedup_quality.md`` (``--out`` to change).
 
@@ -17,31 +17,35 @@ known edit levels: case/whitespace (exact), word/character insertions, deletions
 substitutions at 1/2/5/10% of the units, an added boilerplate header+footer of
 5/15/30% of the length, line swaps (1 or 3) and a full line shuffle, and mixes.
 
-Truth: the true Jaccard of the shingle sets (the stage's own shingles, hashed to 64 bits)
-of every pair that matters, computed exactly: *every* pair with Jaccard >= 0.6 in the
-corpus is found by an exact prefix-filtered all-pairs join (Bayardo et al. 2007; no
-approximation: two sets with Jaccard >= t share a token among their first
-|x| - ceil(t|x|) + 1 rarest tokens), every candidate/decided pair is computed directly,
-and a random sample of non-candidate pairs (uniform, and within one language) by brute
-force checks that nothing was missed.
+Truth, independent of the code under test: this script's own tokenisation of the texts
+it generated (``truth_shingles``: case-folded whitespace-separated words for the spaced
+languages, non-space characters for the unspaced ones, the sentence-end marks it
+inserted removed; 5-grams; sets hashed with BLAKE2b) and its own set Jaccard -- no
+``pipeline`` code. *Every* pair with Jaccard >= 0.6 in the corpus is found by an exact
+prefix-filtered all-pairs join (Bayardo et al. 2007: two sets with Jaccard >= t share a
+token among their first |x| - ceil(t|x|) + 1 rarest tokens); a random sample of other
+pairs (uniform, and within one language) checks by brute force that nothing was missed.
 
-Decisions measured ("is a duplicate"), each against the truth:
+The stage is run twice on the same corpus (``Deduplicate`` Beam transform, FnApiRunner):
+**before** = ``minhash.witness: false`` (every member of a connected component removed for
+its minimum -- the stage's behaviour before the witness check existed), **after** = the
+defaults (witness check on). Output-level figures, from the documents each run keeps and
+removes:
 
-* ``stage pairs`` -- the stage's pairwise rule: the two documents share an LSH band
-  (all pairs of a bucket, not only the star edges) and pass the verification (default
-  ``verify_method: exact``: Jaccard of the shingle fingerprints >= verify_threshold);
-  computed with the core's own functions. ``signature-verified pairs``: the same
-  candidates verified by the signatures' estimated Jaccard instead.
-* ``stage clusters`` -- the output of the ``Deduplicate`` Beam transform (FnApiRunner,
-  in_memory): two documents are duplicates iff they end in one cluster (exact or near).
-* ``peer pairs`` / ``peer clusters`` -- datasketch's plain in-memory ``MinHashLSH``
-  (threshold 0.8, its own bands x rows, no verification) with the same shingles and
-  permutations: a pair is a duplicate iff one is returned by querying the other;
-  clusters by union-find.
+* removal precision -- removed documents for which some *kept* document is truly a
+  near-duplicate (J >= 0.8); witness precision -- removed documents whose named kept
+  document (the witness in the audit, or the end of the ``dedup_duplicate_of`` chain)
+  truly has J >= 0.8 with it;
+* duplicate pairs left -- pairs with true J >= 0.8 (>= 0.85) of which the output keeps
+  both documents; recall = 1 - left / all such pairs;
+* cluster precision -- pairs of documents of one output cluster (a kept document and the
+  documents removed for it) with true J >= 0.8, and the number below 0.8 / 0.7;
+* the audit (after): one record per removed document, its witness kept, its recorded
+  Jaccard >= 0.8, and the truth's Jaccard of the same pair.
 
-Precision = share of decided pairs whose true Jaccard >= the threshold (0.8); recall =
-share of all pairs with true Jaccard >= 0.85 that are decided. Targets: precision >=
-0.95, recall >= 0.90, for spaced and unspaced scripts separately.
+Secondary: pairwise decisions (the stage's rule on all pairs of each LSH bucket, the
+same candidates verified by the signature estimate, datasketch's ``MinHashLSH`` query
+and its union-find clusters), against the same truth.
 
 Speed/memory: signature docs/s (shingles + MinHash + band keys, one core), the total
 time of the Beam transform and of the peer, and peak RSS (VmHWM) -- every
@@ -308,7 +312,7 @@ def corpus_file(n_docs: int, seed: int) -> str:
     return os.path.join(tempfile.gettempdir(), f"dedup_quality_corpus_{n_docs}_{seed}.jsonl")
 
 
-def worker_stage(n_docs: int, seed: int, out: str) -> dict:
+def worker_stage(n_docs: int, seed: int, out: str, witness: bool = True) -> dict:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
@@ -322,7 +326,9 @@ def worker_stage(n_docs: int, seed: int, out: str) -> dict:
     corpus_path = corpus_file(n_docs, seed)
     out_dir = tempfile.mkdtemp(prefix="dedup_quality_")
     corpus_rss = peak_rss_mb()
-    config = Config.model_validate({"name": "bench", "seed": 1234, "sources": [{"name": "bench", "paths": ["x"]}]})
+    config = Config.model_validate({"name": "bench", "seed": 1234, "output": out_dir,
+                                    "sources": [{"name": "bench", "paths": ["x"]}],
+                                    "dedup": {"minhash": {"witness": witness}}})
     start, cpu0 = time.perf_counter(), cpu_seconds()
     with beam.Pipeline(runner=FnApiRunner(), options=PipelineOptions([])) as p:
         res = (
@@ -341,8 +347,10 @@ def worker_stage(n_docs: int, seed: int, out: str) -> dict:
             | "WriteStats" >> beam.io.WriteToText(os.path.join(out_dir, "stats"))
         )
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu0
-    links, stats = [], {}
+    links, stats, audit = [], {}, []
     for name in sorted(os.listdir(out_dir)):
+        if not os.path.isfile(os.path.join(out_dir, name)):
+            continue
         with open(os.path.join(out_dir, name), encoding="utf-8") as fh:
             for line in fh:
                 if name.startswith("dropped"):
@@ -350,11 +358,20 @@ def worker_stage(n_docs: int, seed: int, out: str) -> dict:
                 else:
                     k, v = json.loads(line)
                     stats[k] = v
+    audit_dir = os.path.join(out_dir, "dedup")
+    for name in sorted(os.listdir(audit_dir)):
+        with open(os.path.join(audit_dir, name), encoding="utf-8") as fh:
+            audit += [json.loads(line) for line in fh]
     shutil.rmtree(out_dir, ignore_errors=True)
     keep = {k: v for k, v in stats.items() if k.startswith(("dedup/near/", "dedup/cc/rounds", "dedup/exact/clusters",
                                                             "dedup/near/clusters")) and "/removed/" not in k}
     return {"seconds": seconds, "cpu": cpu, "peak_rss_mb": peak_rss_mb(), "corpus_rss_mb": corpus_rss,
-            "links": links, "stats": keep}
+            "links": links, "stats": keep,
+            "audit": [[r["removed_id"], r["witness_id"], r["jaccard"], r["reason"]] for r in audit]}
+
+
+def worker_stage_before(n_docs: int, seed: int, out: str) -> dict:
+    return worker_stage(n_docs, seed, out, witness=False)
 
 
 def worker_peer(n_docs: int, seed: int, out: str) -> dict:
@@ -420,29 +437,54 @@ def worker_signatures(n_docs: int, seed: int, out: str) -> dict:
             "mb": sum(d.n_bytes for d in docs) / 1e6}
 
 
-WORKERS = {"stage": worker_stage, "peer": worker_peer, "signatures": worker_signatures}  # + "eval", below
+WORKERS = {"stage": worker_stage, "stage_before": worker_stage_before, "peer": worker_peer,
+           "signatures": worker_signatures}  # + "eval", below
 
 
 # ---------------------------------------------------------------------------- truth
 
 
+SENTENCE_ENDS = "".join(sorted({inv[4] for inv in INVENTORY.values()} - {" "}))
+TRUTH_N = 5
+
+
+def truth_units(text: str, spaced: bool) -> list[str]:
+    """This benchmark's own tokenisation of the texts it generates: case-folded, the sentence-end
+    marks it inserted removed; whitespace-separated words (spaced) or non-space characters."""
+    folded = text.casefold()
+    for mark in SENTENCE_ENDS:
+        folded = folded.replace(mark, " ")
+    if spaced:
+        return folded.split()
+    return [ch for ch in folded if not ch.isspace()]
+
+
+def truth_shingles(text: str, spaced: bool, n: int = TRUTH_N) -> set[str]:
+    """Distinct n-grams of truth_units (all units as one gram when there are fewer than n)."""
+    units = truth_units(text, spaced)
+    sep = " " if spaced else ""
+    if len(units) < n:
+        return {sep.join(units)} if units else set()
+    return {sep.join(units[i : i + n]) for i in range(len(units) - n + 1)}
+
+
 class Truth:
-    """Hashed shingle sets and exact Jaccard; an exact all-pairs join at ALLPAIRS_T."""
+    """Shingle sets of the benchmark's own tokenisation (no pipeline code), hashed to 64 bits
+    with BLAKE2b; exact Jaccard; an exact all-pairs join at ALLPAIRS_T."""
 
     def __init__(self, docs):
+        import hashlib
+
         import numpy as np
-        import xxhash
 
-        from pipeline.stages import dedup_core as core
-
-        s = settings().near
         self.np = np
         self.index = {d.id: i for i, d in enumerate(docs)}
         self.sets = []
         for d in docs:
-            values = core.shingles(d.text, core.shingle_spec(d.lang, d.script, s), s.short_docs).values
-            self.sets.append(np.unique(np.fromiter((xxhash.xxh3_64_intdigest(v) for v in values),
-                                                   dtype=np.uint64, count=len(values))))
+            grams = truth_shingles(d.text, d.lang in SPACED_LANGS)
+            hashed = (int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little")
+                      for g in grams)
+            self.sets.append(np.unique(np.fromiter(hashed, dtype=np.uint64, count=len(grams))))
         self.cache: dict[tuple[str, str], float] = {}
 
     def _jaccard(self, i: int, j: int) -> float:
@@ -498,6 +540,82 @@ class Truth:
         return out
 
 
+class StageOutput:
+    """What one stage run returned: dropped id -> the id in its ``dedup_duplicate_of``; the kept document a
+    removed one ends at (following that chain); same-cluster pairs and (removed, kept) pairs."""
+
+    def __init__(self, links):
+        self.dup_of = {a: b for a, b, _ in links}
+        groups = defaultdict(list)
+        for x in self.dup_of:
+            groups[self.kept_for(x)].append(x)
+        self.groups = {r: sorted({r, *members}) for r, members in groups.items()}
+        self.cluster_pairs = {p for members in self.groups.values() for p in combinations(members, 2)}
+        self.rep_pairs = {pair(x, self.kept_for(x)) for x in self.dup_of}
+
+    def kept_for(self, x: str) -> str:
+        seen = 0
+        while x in self.dup_of and seen < 1000:
+            x, seen = self.dup_of[x], seen + 1
+        return x
+
+
+CLASSES = ("spaced", "unspaced", "all")
+
+
+def _in_class(cls: str, spaced: bool) -> bool:
+    return cls == "all" or spaced == (cls == "spaced")
+
+
+def output_metrics(out: StageOutput, ids: list[str], high: dict, truth: "Truth", spaced: dict) -> dict:
+    """Output-level figures of one stage run, per script class (see the module docstring)."""
+    removed = set(out.dup_of)
+    neighbours = defaultdict(list)  # true near-duplicates (J >= THRESHOLD) of every document
+    for (a, b), j in high.items():
+        if j >= THRESHOLD:
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+    res = {}
+    for cls in CLASSES:
+        rem = [x for x in removed if _in_class(cls, spaced[x])]
+        pairs = {t: [p for p, j in high.items() if j >= t and _in_class(cls, spaced[p[0]])]
+                 for t in (THRESHOLD, RECALL_J)}
+        left = {t: sum(a not in removed and b not in removed for a, b in ps) for t, ps in pairs.items()}
+        same = [p for r, members in out.groups.items() if _in_class(cls, spaced[r]) for p in combinations(members, 2)]
+        same_j = [truth.jaccard(*p) for p in same]
+        res[cls] = {
+            "docs": sum(_in_class(cls, spaced[i]) for i in ids),
+            "removed": len(rem),
+            "removed_with_kept_duplicate": sum(any(y not in removed for y in neighbours[x]) for x in rem),
+            "removed_named_ok": sum(truth.jaccard(x, out.kept_for(x)) >= THRESHOLD for x in rem),
+            "dup_pairs": len(pairs[THRESHOLD]), "dup_pairs_left": left[THRESHOLD],
+            "dup_pairs_085": len(pairs[RECALL_J]), "dup_pairs_085_left": left[RECALL_J],
+            "cluster_pairs": len(same), "cluster_pairs_ok": sum(j >= THRESHOLD for j in same_j),
+            "cluster_pairs_lt_0.7": sum(j < 0.7 for j in same_j),
+        }
+    return res
+
+
+def audit_metrics(audit: list, out: StageOutput, ids: list[str], truth: "Truth", spaced: dict) -> dict:
+    """The witness audit of the 'after' run checked against its output and the independent truth."""
+    removed = set(out.dup_of)
+    ids_in_audit = [r[0] for r in audit]
+    diffs = [abs(truth.jaccard(r[0], r[1]) - r[2]) for r in audit]
+    return {
+        "records": len(audit),
+        "removed": len(removed),
+        "one_per_removed": len(set(ids_in_audit)) == len(ids_in_audit) and set(ids_in_audit) == removed,
+        "witness_kept": sum(r[1] not in removed for r in audit),
+        "witness_is_output_link": sum(out.kept_for(r[0]) == r[1] for r in audit),
+        "recorded_ge_t": sum(r[2] >= THRESHOLD for r in audit),
+        "truth_ge_t": sum(truth.jaccard(r[0], r[1]) >= THRESHOLD for r in audit),
+        "min_recorded": min((r[2] for r in audit), default=None),
+        "min_truth": min((truth.jaccard(r[0], r[1]) for r in audit), default=None),
+        "max_abs_diff": max(diffs, default=0.0),
+        "diff_gt_0.01": sum(d > 0.01 for d in diffs),
+    }
+
+
 def evaluate(n_docs: int, seed: int, results: dict, sample: int = 100_000) -> dict:
     docs, planted = make_corpus(n_docs, seed)
     ids = [d.id for d in docs]
@@ -514,23 +632,8 @@ def evaluate(n_docs: int, seed: int, results: dict, sample: int = 100_000) -> di
     # the same candidates verified by the signatures' estimate instead (the other verify_method)
     sig_pairs = {pair(a, b) for a, b, _, est in results["signatures"]["candidates"]
                  if est >= settings().near.verify_threshold}
-    # stage clusters from the Beam output
-    dup_of = {a: b for a, b, _ in results["stage"]["links"]}
-
-    def root(x):
-        seen = 0
-        while x in dup_of and seen < 1000:
-            x, seen = dup_of[x], seen + 1
-        return x
-
-    clusters = defaultdict(list)
-    for x in dup_of:
-        clusters[root(x)].append(x)
-    stage_clusters, rep_pairs = set(), set()
-    for r, members in clusters.items():
-        allm = sorted({r, *members})
-        stage_clusters.update(combinations(allm, 2))
-        rep_pairs.update(pair(m, r) for m in members)
+    # stage clusters from the Beam output, before (witness: false) and after (defaults)
+    before, after = StageOutput(results["stage_before"]["links"]), StageOutput(results["stage"]["links"])
     # peer
     peer_pairs = {tuple(p) for p in results["peer"]["pairs"]}
     parent = {}
@@ -574,8 +677,12 @@ def evaluate(n_docs: int, seed: int, results: dict, sample: int = 100_000) -> di
     missed_by_join = [p for p, j in sample_j.items() if j >= ALLPAIRS_T and p not in high]
 
     decisions = {"stage pairs": stage_pairs, "signature-verified pairs": sig_pairs,
-                 "stage clusters": stage_clusters,
-                 "stage dropped->kept": rep_pairs, "peer pairs": peer_pairs, "peer clusters": peer_clusters}
+                 "clusters before": before.cluster_pairs, "clusters after": after.cluster_pairs,
+                 "dropped->kept before": before.rep_pairs, "dropped->kept after": after.rep_pairs,
+                 "peer pairs": peer_pairs, "peer clusters": peer_clusters}
+    output = {name: output_metrics(out, ids, high, truth, spaced)
+              for name, out in (("before", before), ("after", after))}
+    audit = audit_metrics(results["stage"]["audit"], after, ids, truth, spaced)
     metrics = {}
     for name, decided in decisions.items():
         for cls in ("spaced", "unspaced", "all"):
@@ -586,8 +693,8 @@ def evaluate(n_docs: int, seed: int, results: dict, sample: int = 100_000) -> di
             pos = [p for p, j in high.items() if j >= RECALL_J and in_cls(p)]
             tp_prec = sum(truth.jaccard(*p) >= THRESHOLD for p in dec)
             band = [p for p, j in high.items() if THRESHOLD <= j < RECALL_J and in_cls(p)]
-            base = {"stage clusters": stage_pairs, "stage dropped->kept": stage_pairs,
-                    "peer clusters": peer_pairs}.get(name)
+            base = stage_pairs if name.startswith(("clusters ", "dropped->kept ")) else (
+                peer_pairs if name == "peer clusters" else None)
             metrics[f"{name}|{cls}"] = {
                 "transitive_fp": (sum(truth.jaccard(*p) < THRESHOLD and p not in base for p in dec)
                                   if base is not None else None),
@@ -598,7 +705,7 @@ def evaluate(n_docs: int, seed: int, results: dict, sample: int = 100_000) -> di
                 "decided_j_lt_0.7": sum(truth.jaccard(*p) < 0.7 for p in dec),
                 "positives": len(pos),
                 "recall": (sum(p in decided for p in pos) / len(pos) if pos else 1.0)
-                if name != "stage dropped->kept" else None,
+                if not name.startswith("dropped->kept") else None,
                 "recall_0.8_0.85": sum(p in decided for p in band) / len(band) if band else 1.0,
                 "n_0.8_0.85": len(band),
             }
@@ -630,7 +737,7 @@ def evaluate(n_docs: int, seed: int, results: dict, sample: int = 100_000) -> di
                 all_h[f"{lo:.2f}-{min(hi, 1):.2f}"] += 1
     hist["all pairs (truth)"] = dict(sorted(all_h.items()))
     return {
-        "metrics": metrics, "by_edit": by_edit, "hist": hist, "planted": len(planted),
+        "output": output, "audit": audit, "metrics": metrics, "by_edit": by_edit, "hist": hist, "planted": len(planted),
         "pairs_ge_0.6": len(high), "candidates": len(cand), "sample": len(sample_j),
         "sample_max_j": max(sample_j.values()) if sample_j else 0.0,
         "sample_ge_0.8": sum(j >= THRESHOLD for j in sample_j.values()),
@@ -681,7 +788,7 @@ def fmt(x, nd=3):
 
 def write_report(args, points, skipped, s, peer_br):
     lines = [
-        "# Dedup quality and scale (issue 5 targets)",
+        "# Dedup quality and scale",
         "",
         f"Command: `{' '.join(['python benchmarks/dedup_quality.py'] + sys.argv[1:])}`  ",
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
@@ -692,7 +799,8 @@ def write_report(args, points, skipped, s, peer_br):
         "",
         f"Settings (defaults): num_perm={s.num_perm}, word 5-grams (spaced) / character 5-grams (unspaced), "
         f"threshold {s.threshold}, bands x rows = {s.bands} x {s.rows}, verification `{s.verify_method}` "
-        f"(Jaccard >= {s.verify_threshold}). Peer: datasketch `MinHashLSH(threshold={s.threshold}, num_perm={s.num_perm})` "
+        f"(Jaccard >= {s.verify_threshold}), witness check on ({s.witness_rounds} rounds). "
+        f"Peer: datasketch `MinHashLSH(threshold={s.threshold}, num_perm={s.num_perm})` "
         f"(its own bands x rows = {peer_br[0]} x {peer_br[1]}, no verification), same shingles and permutations.",
         "",
         "Corpus: synthetic and deterministic (`make_corpus`, seed "
@@ -702,27 +810,69 @@ def write_report(args, points, skipped, s, peer_br):
         "lines), 40% of pages carry the shared header/footer of one of 40 sites per language. A quarter of "
         "originals get 1-3 planted copies: exact (case/whitespace), insert / delete / substitute 1, 2, 5, 10% "
         "of the units (words, or characters for unspaced scripts), boilerplate header+footer of 5/15/30% of "
-        "the length, 1 or 3 line swaps, full line shuffle, and three mixes.",
+        "the length, 1 or 3 line swaps, full line shuffle, and three mixes. The same corpus is used for "
+        "every figure; nothing is tuned on it in this script.",
         "",
-        "Truth: exact shingle Jaccard. Every pair of the corpus with Jaccard >= 0.6 is found by an exact "
-        "prefix-filtered all-pairs join; every decided and candidate pair is computed directly; a random "
-        "sample of non-candidate pairs (half uniform, half within one language) is computed by brute force.",
+        "Truth, computed without the code under test: the benchmark's own tokenisation of the texts it "
+        "generated (case-folded whitespace-separated words for spaced languages, non-space characters for "
+        "unspaced ones, its inserted sentence-end marks removed; 5-grams) and its own set Jaccard. Every pair "
+        "with true J >= 0.6 is found by an exact prefix-filtered all-pairs join; a random sample of other "
+        "pairs (half uniform, half within one language) is computed by brute force.",
         "",
-        "Decisions: **stage pairs** = the stage's pairwise rule (share a band of the 14x9 LSH, all pairs of "
-        "each bucket, and pass the verification: exact Jaccard of the shingle fingerprints >= 0.8); "
-        "**signature-verified pairs** = the same candidates verified by the signatures' estimated Jaccard "
-        ">= 0.8 instead (`verify_method: signature`, the stage's rule before this benchmark); **stage clusters** = same cluster in the output of the "
-        "`Deduplicate` Beam transform (FnApiRunner); **stage dropped->kept** = each dropped document and the "
-        "document it was dropped for; **peer pairs** = datasketch `query` returns the other document; **peer "
-        "clusters** = union-find of those. Precision = decided pairs with true J >= 0.8 / decided pairs; "
-        "recall = decided / all pairs with true J >= 0.85 (targets: precision >= 0.95, recall >= 0.90).",
+        "The stage (`Deduplicate` Beam transform, FnApiRunner) runs twice on the corpus: **before** = "
+        "`minhash.witness: false` (every member of a connected component of verified pairs is removed for "
+        "the component's minimum: the stage's behaviour before the witness check), **after** = the defaults "
+        "(a document is removed only with a kept witness at exact shingle Jaccard >= 0.8).",
         "",
     ]
     for n_docs, pt in points.items():
         ev = pt.get("eval")
         if not ev:
             continue
-        lines += [f"## Quality, {n_docs:,} documents", "",
+        lines += [f"## What the output gets right, {n_docs:,} documents", "",
+                  "Per stage run and script class: **removed**; **removal precision** = removed documents for "
+                  "which some kept document has true J >= 0.8 with them; **named kept doc** = share whose named "
+                  "kept document (the end of the `dedup_duplicate_of` chain: the witness after, the component "
+                  "minimum before) has true J >= 0.8; **duplicate pairs left** = pairs with true J >= 0.8 "
+                  "(>= 0.85) whose two documents are both kept, recall = 1 - left / all such pairs; **cluster "
+                  "precision** = pairs of one output cluster (a kept document and those removed for it) with "
+                  "true J >= 0.8, and how many are below 0.8 / 0.7.", "",
+                  "| run | scripts | docs | removed | removal precision | named kept doc J>=0.8 | pairs J>=0.8: "
+                  "left / all | recall (J>=0.8) | pairs J>=0.85: left / all | recall (J>=0.85) | same-cluster "
+                  "pairs | cluster precision | same-cluster J<0.8 | same-cluster J<0.7 |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for run in ("before", "after"):
+            for cls in CLASSES:
+                o = ev["output"][run][cls]
+                rem = o["removed"] or 1
+                cp = o["cluster_pairs"] or 1
+                lines.append(
+                    f"| {run} | {cls} | {o['docs']} | {o['removed']} | {fmt(o['removed_with_kept_duplicate'] / rem)} | "
+                    f"{fmt(o['removed_named_ok'] / rem)} | {o['dup_pairs_left']} / {o['dup_pairs']} | "
+                    f"{fmt(1 - o['dup_pairs_left'] / (o['dup_pairs'] or 1))} | "
+                    f"{o['dup_pairs_085_left']} / {o['dup_pairs_085']} | "
+                    f"{fmt(1 - o['dup_pairs_085_left'] / (o['dup_pairs_085'] or 1))} | {o['cluster_pairs']} | "
+                    f"{fmt(o['cluster_pairs_ok'] / cp)} | {o['cluster_pairs'] - o['cluster_pairs_ok']} | "
+                    f"{o['cluster_pairs_lt_0.7']} |")
+        au = ev["audit"]
+        lines += ["", f"Witness audit of the 'after' run (`OUTPUT/dedup/witnesses-*.jsonl`): {au['records']} records "
+                  f"for {au['removed']} removed documents (one per removed document: "
+                  f"{'yes' if au['one_per_removed'] else '**no**'}); witness kept by the stage: "
+                  f"{au['witness_kept']}; witness = the document named in `dedup_duplicate_of` (or its chain): "
+                  f"{au['witness_is_output_link']}; recorded Jaccard >= 0.8: {au['recorded_ge_t']} (lowest "
+                  f"{fmt(au['min_recorded'] or 0)}); true Jaccard (benchmark tokenisation) >= 0.8: {au['truth_ge_t']} "
+                  f"(lowest {fmt(au['min_truth'] or 0)}); largest |recorded - true| {au['max_abs_diff']:.4f}, "
+                  f"{au['diff_gt_0.01']} records differ by more than 0.01.", ""]
+        lines += [f"## Pairwise decisions, {n_docs:,} documents", "",
+                  "Decisions: **stage pairs** = the stage's pairwise rule (share a band of the "
+                  f"{s.bands}x{s.rows} LSH, all pairs of each bucket, and pass the verification: exact Jaccard "
+                  "of the shingle fingerprints >= 0.8); **signature-verified pairs** = the same candidates "
+                  "verified by the signatures' estimated Jaccard >= 0.8 instead (`verify_method: signature`); "
+                  "**clusters before / after** = same output cluster; **dropped->kept before / after** = each "
+                  "removed document and the kept document it ends at; **peer pairs** = datasketch `query` "
+                  "returns the other document; **peer clusters** = union-find of those. Precision = decided "
+                  "pairs with true J >= 0.8 / decided pairs; recall = decided / all pairs with true J >= 0.85; "
+                  "'target met' = precision >= 0.95 and recall >= 0.90.", "",
                   f"{ev['planted']} planted copies; {ev['pairs_ge_0.6']} pairs with J >= 0.6 in the whole corpus; "
                   f"{ev['candidates']} LSH candidate pairs (largest bucket {pt['signatures']['largest_bucket']}); "
                   f"{ev['sample']} sampled non-candidate pairs: max true J {ev['sample_max_j']:.3f}, "
@@ -749,28 +899,32 @@ def write_report(args, points, skipped, s, peer_br):
         for b in bins:
             lines.append(f"| {b} | " + " | ".join(str(h.get(b, 0)) for h in ev["hist"].values()) + " |")
         lines += ["", "Planted copies by edit (original vs copy): mean / min true Jaccard, and share found per "
-                  "decision:", "",
-                  "| scripts | edit | n | mean J | min J | stage pairs | stage clusters | peer pairs |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+                  "decision (same cluster, for the stage's output before / after):", "",
+                  "| scripts | edit | n | mean J | min J | stage pairs | clusters before | clusters after | peer pairs |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for key, e in sorted(ev["by_edit"].items()):
             cls, edit = key.split("|")
             n = e["n"]
             lines.append(f"| {cls} | {edit} | {n} | {sum(e['j']) / n:.3f} | {min(e['j']):.3f} | "
-                         f"{e['stage pairs'] / n:.2f} | {e['stage clusters'] / n:.2f} | {e['peer pairs'] / n:.2f} |")
+                         f"{e['stage pairs'] / n:.2f} | {e['clusters before'] / n:.2f} | "
+                         f"{e['clusters after'] / n:.2f} | {e['peer pairs'] / n:.2f} |")
         lines.append("")
     lines += ["## Speed and memory", "",
               "Peak RSS = VmHWM (`/proc/self/status`) of the method's own process. The peer holds the corpus in memory ('corpus "
               "RSS' = its process after building it); the stage process reads the corpus from a JSONL file inside "
               "the pipeline ('corpus RSS' = Python + Beam before the run). Stage = the whole `Deduplicate` transform (exact + near, "
-              "verification, connected components) on the local FnApiRunner (in_memory, one worker) plus writing "
-              "its dropped list. Peer = signatures + insert + query of datasketch's MinHashLSH.", "",
+              "verification, connected components, witness check and audit) on the local FnApiRunner (in_memory, one "
+              "worker) plus writing its dropped list; 'before' = the same with `minhash.witness: false` (no witness "
+              "check, audit without Jaccard). Peer = signatures + insert + query of datasketch's MinHashLSH.", "",
               "| docs | MB | signature docs/s (1 core, CPU time) | stage wall s | stage CPU s | stage docs/s (wall) | "
-              "stage peak RSS MB | peer wall s | peer CPU s | peer peak RSS MB | corpus RSS MB (stage / peer) |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "stage peak RSS MB | before: wall s / CPU s / peak RSS MB | peer wall s | peer CPU s | peer peak RSS MB "
+              "| corpus RSS MB (stage / peer) |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n_docs, pt in points.items():
-        sg, st, pe = pt["signatures"], pt["stage"], pt["peer"]
+        sg, st, sb, pe = pt["signatures"], pt["stage"], pt["stage_before"], pt["peer"]
         lines.append(f"| {n_docs:,} | {sg['mb']:.1f} | {n_docs / sg['cpu']:.0f} | {st['seconds']:.1f} | {st['cpu']:.1f} | "
-                     f"{n_docs / st['seconds']:.0f} | {st['peak_rss_mb']:.0f} | {pe['seconds']:.1f} | {pe['cpu']:.1f} | "
+                     f"{n_docs / st['seconds']:.0f} | {st['peak_rss_mb']:.0f} | "
+                     f"{sb['seconds']:.1f} / {sb['cpu']:.1f} / {sb['peak_rss_mb']:.0f} | {pe['seconds']:.1f} | {pe['cpu']:.1f} | "
                      f"{pe['peak_rss_mb']:.0f} | {st['corpus_rss_mb']:.0f} / {pe['corpus_rss_mb']:.0f} |")
     lines += ["", "Load average when each point started (other jobs share the 2 cores): " + ", ".join(
         f"{n:,}: {pt['load']}" for n, pt in points.items()) + ". CPU seconds are this process only (all threads)."]
@@ -784,7 +938,7 @@ def write_report(args, points, skipped, s, peer_br):
         extra = points[b]["stage"]["peak_rss_mb"] - points[a]["stage"]["peak_rss_mb"]
         lines += ["", f"Growth {a:,} -> {b:,} documents: stage wall time ~ n^{g_t:.2f}, CPU time ~ n^{g_c:.2f}; "
                   f"stage peak RSS +{extra / (b - a) * 1000:.0f} MB per 1,000 documents."]
-    lines += ["", "Stage statistics (largest point): " + ", ".join(
+    lines += ["", "Stage statistics ('after', largest point): " + ", ".join(
         f"`{k}`={v}" for k, v in sorted(points[ns[-1]]["stage"]["stats"].items()))]
     lines.append("")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -834,7 +988,7 @@ def main() -> None:
                 print(skipped[-1], file=sys.stderr)
                 continue
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-        pt = {m: run_worker(m, n_docs, args.seed) for m in ("signatures", "stage", "peer")}
+        pt = {m: run_worker(m, n_docs, args.seed) for m in ("signatures", "stage", "stage_before", "peer")}
         pt["load"] = load
         peer_br = pt["peer"]["bands_rows"]
         if n_docs <= args.eval_max:
@@ -843,7 +997,9 @@ def main() -> None:
             os.unlink(corpus_file(n_docs, args.seed))
         for k in ("candidates",):
             pt["signatures"].pop(k)
-        pt["stage"].pop("links")
+        for run in ("stage", "stage_before"):
+            pt[run].pop("links")
+            pt[run].pop("audit")
         pt["peer"].pop("pairs")
         points[n_docs] = pt
         write_report(args, points, skipped, s, peer_br)  # after every point: partial results survive

@@ -596,7 +596,7 @@ def prepare_output(output: str, overwrite: bool) -> RunLayout:
             raise FileExistsError(
                 f"output directory '{output}' is not empty; pass --overwrite to replace it"
             )
-        for sub in ("shards", "rejected", "report", "dropped", WORK_DIR, "manifest.json", "canaries"):
+        for sub in ("shards", "rejected", "report", "dropped", WORK_DIR, "manifest.json", "canaries", "dedup"):
             fs.delete_tree(layout.path(sub))
     for sub in ("", "shards", "rejected", "dropped", WORK_DIR):
         fs.make_dirs(layout.path(sub) if sub else layout.root)

@@ -19,11 +19,28 @@ from pipeline.stages.dedup import CLUSTER_SIZE_KEY, DUPLICATE_OF_KEY, Deduplicat
 from pipeline.stages.dedup_core import deduplicate_in_memory, resolve_settings
 
 
-def make_config(tmp_path=None, **dedup) -> Config:
+def make_config(tmp_path=None, witness_rounds=None, **dedup) -> Config:
+    """A config whose audit files go to ``tmp_path`` (none are written without it)."""
+    if witness_rounds is not None:
+        dedup["minhash"] = {**dedup.get("minhash", {}), "witness_rounds": witness_rounds}
     data = {"name": "t", "seed": 1234, "sources": [{"name": "web", "paths": ["x.jsonl"]}], "dedup": dedup}
     if tmp_path is not None:
         data["output"] = str(tmp_path)
+    else:
+        dedup.setdefault("write_witnesses", False)
     return Config.model_validate(data)
+
+
+def read_witnesses(out_dir) -> list[dict]:
+    """Every record of OUTPUT/dedup/witnesses-*.jsonl (checking that each shard is sorted)."""
+    shards = sorted((out_dir / "dedup").glob("witnesses-*.jsonl"))
+    assert [p.name for p in shards] == [f"witnesses-{i:05d}-of-00004.jsonl" for i in range(4)]
+    records = []
+    for path in shards:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert lines == sorted(lines)
+        records += [json.loads(line) for line in lines]
+    return sorted(records, key=lambda r: r["removed_id"])
 
 
 def doc(id_: str, text: str, lang: str = "en", script: str = "Latn") -> Doc:
@@ -100,6 +117,14 @@ def test_transform_on_test_pipeline(beam_pipeline, tmp_path):
     assert {"kind": "near", "representative": "en-a", "size": 2, "members": ["en-a", "en-c"]} in clusters
     assert {"kind": "exact", "representative": "th-a", "size": 2, "members": ["th-a", "th-b"]} in clusters
     assert len(clusters) == 5
+    witnesses = read_witnesses(tmp_path)
+    assert [(r["reason"], r["removed_id"], r["witness_id"]) for r in witnesses] == [
+        ("dedup:exact", "en-b", "en-a"), ("dedup:near", "en-c", "en-a"), ("dedup:near", "ru-b", "ru-a"),
+        ("dedup:exact", "th-b", "th-a"), ("dedup:near", "zh-b", "zh-a"),
+    ]
+    expected = deduplicate_in_memory(multilingual_docs(), resolve_settings(config.dedup, config.seed)).witnesses
+    assert witnesses == [expected[r["removed_id"]] for r in witnesses]
+    assert all(r["jaccard"] >= 0.8 for r in witnesses)
 
 
 def planted_corpus(n_originals: int = 40, seed: int = 3) -> list[Doc]:
@@ -154,20 +179,25 @@ def run_and_check(pipeline, docs, config, kept, dropped):
         assert_that(out["dropped"], equal_to(dropped), label="dropped")
 
 
-def test_beam_equals_in_memory_reference_across_runs_and_runners():
+def test_beam_equals_in_memory_reference_across_runs_and_runners(tmp_path):
     docs = planted_corpus()
-    config = make_config(max_rounds=4)  # planted clusters are small: rounds after convergence only cost time
-    kept, dropped, result = expected_outputs(docs, config)
+    # planted clusters are small: rounds after convergence only cost time
+    configs = [make_config(tmp_path / f"run{i}", max_rounds=4, witness_rounds=3) for i in range(3)]
+    kept, dropped, result = expected_outputs(docs, configs[0])
     reasons = [d.reason for d in dropped]
     assert reasons.count("dedup:exact") >= 10 and reasons.count("dedup:near") >= 10  # the corpus plants both
     in_memory = lambda: BeamTestPipeline(runner=FnApiRunner(), options=PipelineOptions([]))  # noqa: E731
-    run_and_check(in_memory(), docs, config, kept, dropped)
-    run_and_check(in_memory(), list(reversed(docs)), config, kept, dropped)  # input order does not matter
+    run_and_check(in_memory(), docs, configs[0], kept, dropped)
+    run_and_check(in_memory(), list(reversed(docs)), configs[1], kept, dropped)  # input order does not matter
     multi = BeamTestPipeline(
         runner=FnApiRunner(),
         options=PipelineOptions(["--direct_running_mode=multi_processing", "--direct_num_workers=2"]),
     )
-    run_and_check(multi, docs, config, kept, dropped)
+    run_and_check(multi, docs, configs[2], kept, dropped)
+    witnesses = read_witnesses(tmp_path / "run0")
+    assert witnesses == [result.witnesses[d.doc.id] for d in dropped]  # one record per removed document
+    shards = [sorted((tmp_path / f"run{i}" / "dedup").glob("witnesses-*")) for i in range(3)]
+    assert [[p.read_bytes() for p in run] for run in shards[1:]] == [[p.read_bytes() for p in shards[0]]] * 2
 
 
 def chain_docs() -> list[Doc]:
@@ -181,9 +211,9 @@ def chain_docs() -> list[Doc]:
 CHAIN_DEDUP = {"exact": False, "minhash": {"threshold": 0.3, "bands": 64, "rows": 2, "verify": False}}
 
 
-def test_chain_of_candidates_ends_as_one_component(beam_pipeline):
+def test_chain_of_candidates_ends_as_one_component_without_witness_check(beam_pipeline):
     docs = chain_docs()
-    config = make_config(**CHAIN_DEDUP, max_rounds=6)
+    config = make_config(**{**CHAIN_DEDUP, "minhash": {**CHAIN_DEDUP["minhash"], "witness": False}}, max_rounds=6)
     kept, dropped, result = expected_outputs(docs, config)
     pairs = {tuple(sorted(p)) for p in result.candidate_pairs}
     assert ("n2", "n3") not in pairs  # a and d are not candidates
@@ -198,6 +228,32 @@ def test_chain_of_candidates_ends_as_one_component(beam_pipeline):
                             "dedup/cc/changes/2": 0, "dedup/cc/changes/6": 0}),
             label="stats",
         )
+
+
+def test_chain_member_without_a_witness_is_not_removed(tmp_path):
+    """n3~n1~n4~n2 is one component (minimum n1); n2 shares nothing with n1, so it is kept."""
+    docs = chain_docs()
+    config = make_config(tmp_path, **CHAIN_DEDUP, max_rounds=6)
+    kept, dropped, result = expected_outputs(docs, config)
+    assert [k.id for k in kept] == ["n1", "n2", "z"]
+    assert [(d.doc.id, d.doc.metadata[DUPLICATE_OF_KEY]) for d in dropped] == [("n3", "n1"), ("n4", "n1")]
+    pipeline = BeamTestPipeline(runner=FnApiRunner(), options=PipelineOptions([]))
+    with pipeline as p:
+        out = p | beam.Create(docs) | Deduplicate(config)
+        assert_that(out["kept"], equal_to(kept), label="kept")
+        assert_that(out["dropped"], equal_to(dropped), label="dropped")
+        assert_that(
+            summed_stats(out["stats"]),
+            contains_stats({"dedup/near/clusters": 1, "dedup/near/cluster_size/3": 1,
+                            "dedup/near/witness_verified": 2, "dedup/near/witness_failed": 1,
+                            "dedup/near/witness_promoted": 1}),
+            label="stats",
+        )
+    witnesses = read_witnesses(tmp_path)
+    assert [(r["removed_id"], r["witness_id"], r["cluster"]) for r in witnesses] == [("n3", "n1", "n1"),
+                                                                                     ("n4", "n1", "n1")]
+    assert [r["jaccard"] for r in witnesses] == [pytest.approx(56 / 176), pytest.approx(56 / 176)]  # 5-grams
+    assert witnesses == [result.witnesses["n3"], result.witnesses["n4"]]
 
 
 def test_too_few_rounds_fail_with_a_clear_message(beam_pipeline):

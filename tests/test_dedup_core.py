@@ -468,12 +468,17 @@ def test_exact_verification_keeps_only_pairs_at_or_above_the_threshold():
     spec = ShingleSpec("word", 5)
     truth = {d.id: shingles(d.text, spec).values for d in docs}
     exact = deduplicate_in_memory(docs, settings_for())
-    signature = deduplicate_in_memory(docs, settings_for(minhash={"verify_method": "signature"}))
+    signature = deduplicate_in_memory(docs, settings_for(minhash={"verify_method": "signature", "witness": False}))
+    signature_witness = deduplicate_in_memory(docs, settings_for(minhash={"verify_method": "signature"}))
     assert settings_for().near.verify_method == "exact"
     for dropped_id, (_, rep) in exact.dropped.items():
         assert shingle_jaccard(truth[dropped_id], truth[rep]) >= 0.8
     below = [c for c, (_, rep) in signature.dropped.items() if shingle_jaccard(truth[c], truth[rep]) < 0.8]
     assert below, "the corpus should have pairs below 0.8 that the signature estimate lets through"
+    # the witness check (on by default) compares exact Jaccard whatever the verify_method
+    assert set(signature_witness.dropped) < set(signature.dropped)
+    for dropped_id, (_, rep) in signature_witness.dropped.items():
+        assert shingle_jaccard(truth[dropped_id], truth[rep]) >= 0.8
     # every candidate pair at or above the threshold is kept by the exact check
     for a, b in exact.candidate_pairs:
         if shingle_jaccard(truth[a], truth[b]) >= 0.8:
@@ -494,3 +499,84 @@ def test_mixed_units_of_text_without_spaceless_letters_are_its_words(text):
     if not has_spaceless(text):
         assert units(text, "mixed") == units(text, "word")
         assert shingles(text, ShingleSpec("mixed", 3, 5)) == shingles(text, ShingleSpec("word", 3))
+
+
+# --------------------------------------------------------------------------- witnesses
+
+
+def fp(*shingle_ids: int) -> bytes:
+    return core.shingle_fingerprint([f"s{i}".encode() for i in shingle_ids])
+
+
+def test_chain_end_without_witness_is_kept():
+    """a~b (J 0.8), b~c (J 0.8) but J(a, c) < 0.8: c is split off and kept, b is removed for a."""
+    a, b, c = n("a"), n("b"), n("c")
+    fps = {a: fp(*range(0, 10)), b: fp(*range(1, 10), 10), c: fp(*range(2, 10), 10, 11)}
+    assert core.fingerprint_jaccard(fps[a], fps[b]) == pytest.approx(9 / 11)
+    assert core.fingerprint_jaccard(fps[b], fps[c]) == pytest.approx(9 / 11)
+    assert core.fingerprint_jaccard(fps[a], fps[c]) == pytest.approx(8 / 12)
+    labels = connected_components_union_find([(b, a), (c, b)])
+    assert labels == {b: a, c: a}
+    result = core.assign_witnesses(labels, fps, 0.8, max_rounds=4)
+    assert result.witness == {b: (a, pytest.approx(9 / 11))}
+    assert result.promoted == [c] and result.unresolved == [] and result.rounds_used == 2
+
+
+def test_split_off_members_are_verified_against_their_own_pivot():
+    """Two tight groups joined by one bridge: the far group gets its own kept pivot and witnesses."""
+    r, m, x, y, z = n("b"), n("c"), n("x"), n("y"), n("z")
+    fps = {r: fp(*range(0, 10)), m: fp(*range(0, 9), 50), x: fp(*range(5, 15)), y: fp(*range(5, 14), 60),
+           z: fp(*range(5, 14), 70)}
+    labels = {m: r, x: r, y: r, z: r}
+    result = core.assign_witnesses(labels, fps, 0.8, max_rounds=4)
+    assert result.witness == {m: (r, pytest.approx(9 / 11)), y: (x, pytest.approx(9 / 11)),
+                              z: (x, pytest.approx(9 / 11))}
+    assert result.promoted == [x] and result.unresolved == []
+    # with one round only, members that fail against the component minimum are kept, never removed
+    one = core.assign_witnesses(labels, fps, 0.8, max_rounds=1)
+    assert one.witness == {m: (r, pytest.approx(9 / 11))} and one.unresolved == [x, y, z]
+
+
+def test_pivot_split_streams_members_against_the_smallest():
+    members = [(n("q"), fp(1, 2, 3)), (n("p"), fp(1, 2, 3, 4)), (n("s"), fp(7))]
+    pivot, pivot_fp, compared = core.pivot_split(members)
+    assert pivot == n("p") and pivot_fp == fp(1, 2, 3, 4)
+    assert [(node, sim) for node, _, sim in compared] == [(n("q"), 0.75), (n("s"), 0.0)]
+    with pytest.raises(ValueError):
+        core.pivot_split([])
+
+
+def test_in_memory_witnesses_of_exact_duplicates_of_removed_documents():
+    """c is an exact copy of b, b a near copy of a: c's audit record names a (kept), with J(b, a)."""
+    rng = random.Random(8)
+    ws = words(rng, 200)
+    a = D("a", " ".join(ws))
+    b = D("b", " ".join(ws[:195] + ["extra"]))
+    c = D("c", "  " + b.text.upper())
+    result = deduplicate_in_memory([a, b, c], settings_for())
+    assert result.kept == ["a"]
+    assert result.dropped == {"b": ("dedup:near", "a"), "c": ("dedup:exact", "b")}
+    j = shingle_jaccard(shingles(a.text, ShingleSpec("word", 5)).values, shingles(b.text, ShingleSpec("word", 5)).values)
+    assert result.witnesses == {
+        "b": {"reason": "dedup:near", "removed_id": "b", "witness_id": "a", "jaccard": pytest.approx(j), "cluster": "a"},
+        "c": {"reason": "dedup:exact", "removed_id": "c", "witness_id": "a", "jaccard": pytest.approx(j), "cluster": "b"},
+    }
+    assert j >= 0.8
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.frozensets(st.integers(0, 12), min_size=1, max_size=8), min_size=2, max_size=14),
+       st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13)), max_size=30),
+       st.integers(1, 4))
+def test_every_removed_node_has_a_kept_witness_at_or_above_the_threshold(sets, pairs, rounds):
+    nodes = [n(f"{i:02d}") for i in range(len(sets))]
+    fps = {node: fp(*s) for node, s in zip(nodes, sets)}
+    edges = [(nodes[a], nodes[b]) for a, b in pairs if a != b and a < len(nodes) and b < len(nodes)]
+    labels = connected_components_union_find(edges)
+    result = core.assign_witnesses(labels, fps, 0.5, max_rounds=rounds)
+    removed = set(result.witness)
+    for node, (witness, sim) in result.witness.items():
+        assert witness not in removed and labels.get(witness, witness) == labels[node]
+        assert sim == core.fingerprint_jaccard(fps[node], fps[witness]) >= 0.5
+    # every member of a component is removed, promoted to pivot, or kept unresolved, exactly once
+    assert sorted([*removed, *result.promoted, *result.unresolved]) == sorted(labels)

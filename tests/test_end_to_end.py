@@ -235,3 +235,45 @@ def test_the_manifest_config_reproduces_the_run_config(demo_run):
         assert load_config(DEMO).sha256() == manifest["config_sha256"]  # the output path is not part of the hash
     finally:
         os.chdir(cwd)
+
+
+def test_every_removed_document_has_a_kept_witness_at_or_above_the_threshold(demo_run):
+    """OUTPUT/dedup/witnesses-*.jsonl: one record per document dedup removed, naming a document dedup
+    kept whose shingle Jaccard with it (recomputed here from the input texts) is >= the threshold."""
+    from pipeline.config import load_config
+    from pipeline.io import files as fs
+    from pipeline.io.readers import document_inputs, read_file
+    from pipeline.records import Doc
+    from pipeline.stages.dedup_core import resolve_settings, shingle_jaccard, shingle_spec, shingles
+    from pipeline.text.normalize import normalize_text
+    from pipeline.text.script import dominant_script
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        config = load_config(DEMO)
+        texts = {}
+        for file in document_inputs(config, fs.expand_patterns):
+            for rec in read_file(config.sources[file.source_index], file):
+                if isinstance(rec, Doc):
+                    texts[rec.id] = normalize_text(rec.text)
+    finally:
+        os.chdir(cwd)
+    records = []
+    for name in sorted(os.listdir(os.path.join(demo_run, "dedup"))):
+        if name.startswith("witnesses-"):
+            with open(os.path.join(demo_run, "dedup", name), encoding="utf-8") as f:
+                records += [json.loads(line) for line in f]
+    report = json.load(open(os.path.join(demo_run, "report", "report.json")))
+    removed = report["dedup"]["removed_by_dropped"]
+    assert set(removed) == {"dedup:exact", "dedup:near"}
+    assert sorted(r["reason"] for r in records) == sorted(k for k, n in removed.items() for _ in range(n))
+    removed_ids = {r["removed_id"] for r in records}
+    assert len(removed_ids) == len(records)
+    near = resolve_settings(config.dedup, config.seed).near
+    for r in records:
+        assert r["witness_id"] not in removed_ids, r  # the witness is a document dedup kept
+        assert r["jaccard"] >= config.dedup.minhash.threshold, r
+        a, b = texts[r["removed_id"]], texts[r["witness_id"]]
+        spec = shingle_spec("", dominant_script(b), near)
+        assert shingle_jaccard(shingles(a, spec).values, shingles(b, spec).values) == pytest.approx(r["jaccard"]), r

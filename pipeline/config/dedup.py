@@ -104,6 +104,19 @@ class MinHashConfig(StageConfig):
     keep: KeepPolicy = Field(
         "smallest_id", description="Representative of a near-duplicate cluster: smallest id, or longest text."
     )
+    witness: bool = Field(
+        True,
+        description="Remove a near-duplicate only with a witness: a kept document whose exact shingle Jaccard "
+        "with it is >= verify_threshold (members of a connected component that fail against its representative "
+        "are split off and checked again); false: every member of a component is removed for its representative, "
+        "however far apart the two are.",
+    )
+    witness_rounds: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="Rounds of the witness check; a document still without a witness after them is kept.",
+    )
     seed: int | None = Field(
         None, ge=0, lt=2**32, description="Seed of the MinHash permutations; default: derived from the root seed."
     )
@@ -132,6 +145,11 @@ class DedupConfig(StageConfig):
     )
     write_clusters: bool = Field(
         False, description="Write OUTPUT/dedup/clusters.jsonl with every cluster of two or more documents."
+    )
+    write_witnesses: bool = Field(
+        True,
+        description="Write OUTPUT/dedup/witnesses-*.jsonl: one line per removed document with the kept "
+        "document it was removed for and their Jaccard.",
     )
     max_rounds: int = Field(
         12,

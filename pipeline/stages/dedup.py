@@ -1,13 +1,18 @@
 """Deduplication stage: exact, then MinHash LSH near-duplicates, as a Beam composite.
 
 Data flow (every arrow that crosses a box is one shuffle; nothing is gathered on one
-worker except the optional audit file and the handful of per-round counts)::
+worker except the optional clusters.jsonl and the handful of per-round counts)::
 
     docs ─► exact key ─► GroupByKey ─► keep min(keep key) ──────────────► kept′ / dropped(dedup:exact)
     kept′ ─► shingles, MinHash, band keys ─► GroupByKey(band) ─► star edges member→bucket min
           ─► Distinct ─► [verify: join shingle fingerprints (or signatures) to both ends, group per edge, Jaccard ≥ t]
           ─► max_rounds × (large-star GBK, small-star GBK)   (Kiveris et al. 2014)
-          ─► (node → component min) ─► CoGroupByKey with the docs ─► kept / dropped(dedup:near)
+          ─► (node → component min) ─► join shingle fingerprints (CoGroupByKey by node)
+          ─► witness_rounds × (GroupByKey by (component, pivot): members vs pivot, exact Jaccard ≥ t
+                               → removed with the pivot as witness; the others → next round's sub-cluster)
+          ─► (node → witness) ─► CoGroupByKey with the docs ─► kept / dropped(dedup:near)
+    exact duplicates of near-removed documents ─► CoGroupByKey ─► their witness is the near witness
+    witness records ─► GroupByKey into a fixed number of shards ─► OUTPUT/dedup/witnesses-*.jsonl
 
 The pure logic lives in :mod:`pipeline.stages.dedup_core`.
 """
@@ -23,6 +28,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
+from pipeline.hashing import keyed_hash64
 from pipeline.records import Doc, Dropped
 from pipeline.stages.base import DROPPED, STATS, count
 from pipeline.stages.dedup_core import (
@@ -33,6 +39,7 @@ from pipeline.stages.dedup_core import (
     keep_key,
     large_star,
     node_id,
+    pivot_split,
     resolve_settings,
     size_bin,
     small_star,
@@ -41,6 +48,7 @@ from pipeline.stages.dedup_core import (
     star_map_small,
     summarize_bucket,
     verification_similarity,
+    witness_record,
 )
 
 STAGE = "dedup"
@@ -50,8 +58,11 @@ DUPLICATE_OF_KEY = "dedup_duplicate_of"
 _BANDS = "bands"
 _SIGS = "sigs"
 _WEIGHTS = "weights"
+_FPS = "fingerprints"
 _CLUSTERS = "clusters"
 _CHANGED = "changed"
+_WITNESS = "witness"
+WITNESS_SHARDS = 4  # OUTPUT/dedup/witnesses-0000i-of-00004.jsonl
 
 
 def _cluster_stats(kind: str, size: int) -> list[tuple[str, int]]:
@@ -129,6 +140,7 @@ class _ExactPickFn(beam.DoFn):
                     DROPPED, Dropped(d.with_metadata(**{DUPLICATE_OF_KEY: node_id(rep_key)}), "dedup:exact")
                 )
                 yield pvalue.TaggedOutput(STATS, (f"dedup/exact/removed/{d.lang}", 1))
+                yield pvalue.TaggedOutput(_WITNESS, (node_id(rep_key), d.id))
             if s.write_clusters and size > 1:
                 members.append(d.id)
         if size > 1:
@@ -170,6 +182,8 @@ class _FeaturizeFn(beam.DoFn):
             yield pvalue.TaggedOutput(_BANDS, (key, f.node))
         if self._near.verify:
             yield pvalue.TaggedOutput(_SIGS, (f.node, f.verify_payload))
+        if self._near.witness and not _fingerprints_are_payloads(self._near):
+            yield pvalue.TaggedOutput(_FPS, (f.node, f.fingerprint))
         if self._weights:
             weight = int(doc.metadata.get(CLUSTER_SIZE_KEY, 1))
             if weight != 1:
@@ -342,6 +356,102 @@ class ConnectedComponents(beam.PTransform):
         return {"labels": labels, "stats": stats}
 
 
+# --------------------------------------------------------------------------- near: witnesses
+
+
+def _fingerprints_are_payloads(near: NearSettings) -> bool:
+    """Exact verification already ships every document's fingerprint: the witness check reuses it."""
+    return near.verify and near.verify_method == "exact"
+
+
+def _cluster_member(element):
+    """(node, {label: [component min], root: [None], fp: [fingerprint]}) → ((component, pivot), (node, fp))
+    for every node of a component (its minimum included); the first pivot is the component minimum."""
+    node, grouped = element
+    fps = list(grouped["fp"])
+    if not fps:
+        return
+    labels = list(grouped["label"])
+    if labels:
+        yield (labels[0], labels[0]), (node, fps[0])
+    elif list(grouped["root"]):
+        yield (node, node), (node, fps[0])
+
+
+class _WitnessRoundFn(beam.DoFn):
+    """One witness round on one (sub-)cluster: members at Jaccard ≥ t of the pivot are removed with the
+    pivot as witness; the others go on as one sub-cluster (keyed by this pivot) to the next round."""
+
+    def __init__(self, threshold: float, first_round: bool):
+        self._t = threshold
+        self._first = first_round
+
+    def start_bundle(self):
+        self._stats = _GlobalStatsBuffer()
+
+    def process(self, element):
+        (component, _), members = element
+        pivot, _, compared = pivot_split(members)
+        if not self._first:
+            self._stats.add("dedup/near/witness_promoted")  # a split-off member kept as its sub-cluster's pivot
+        for node, fp, sim in compared:
+            if sim >= self._t:
+                self._stats.add("dedup/near/witness_verified")
+                yield pvalue.TaggedOutput(_WITNESS, (node, (pivot, sim, component)))
+            else:
+                self._stats.add("dedup/near/witness_failed")
+                yield (component, pivot), (node, fp)
+
+    def finish_bundle(self):
+        yield from self._stats.flush()
+
+
+class WitnessCheck(beam.PTransform):
+    """Component labels (node, component min) + fingerprints (node, fp) → (node, (witness, jaccard, component))
+    for every node removed, each with a kept witness at Jaccard ≥ threshold.
+
+    ``rounds`` unrolled rounds, each one GroupByKey keyed by (component, pivot) over the members
+    still without a witness; a reducer streams its group twice (pivot, then comparisons) and holds
+    one fingerprint. Side output ``"stats"``; members left after the last round are kept and counted.
+    """
+
+    def __init__(self, threshold: float, rounds: int):
+        super().__init__()
+        self._t = threshold
+        self._rounds = rounds
+
+    def expand(self, inputs):
+        labels, fps = inputs["labels"], inputs["fingerprints"]
+        roots = (
+            labels
+            | "Roots" >> beam.Map(lambda kv: kv[1])
+            | "DistinctRoots" >> beam.Distinct()
+            | "RootMarker" >> beam.Map(lambda root: (root, None))
+        )
+        pending = (
+            {"label": labels, "root": roots, "fp": fps}
+            | "JoinFingerprints" >> beam.CoGroupByKey()
+            | "ClusterMembers" >> beam.FlatMap(_cluster_member)
+        )
+        witnesses, stats = [], []
+        for i in range(1, self._rounds + 1):
+            checked = (
+                pending
+                | f"Witness{i}/Group" >> beam.GroupByKey()
+                | f"Witness{i}/Check" >> beam.ParDo(_WitnessRoundFn(self._t, i == 1))
+                .with_output_types(tuple[tuple, tuple])
+                .with_outputs(_WITNESS, STATS, main="failed")
+            )
+            witnesses.append(checked[_WITNESS])
+            stats.append(checked[STATS])
+            pending = checked.failed
+        stats.append(pending | "Unresolved" >> beam.Map(lambda _: ("dedup/near/witness_unresolved", 1)))
+        return {
+            "witnesses": witnesses | "AllWitnesses" >> beam.Flatten(),
+            "stats": stats | "WitnessStats" >> beam.Flatten(),
+        }
+
+
 # --------------------------------------------------------------------------- near: final decision
 
 
@@ -402,7 +512,7 @@ class _NearDedup(beam.PTransform):
     def expand(self, docs):
         s, near = self._s, self._s.near
         feats = docs | "Featurize" >> beam.ParDo(_FeaturizeFn(near, s.keep_cluster_size)).with_outputs(
-            _BANDS, _SIGS, _WEIGHTS, STATS, main="keyed"
+            _BANDS, _SIGS, _FPS, _WEIGHTS, STATS, main="keyed"
         )
         buckets = (
             feats[_BANDS]
@@ -435,10 +545,20 @@ class _NearDedup(beam.PTransform):
         cc = edges | "Components" >> ConnectedComponents(s.max_rounds)
         labels = cc["labels"]
         stats.append(cc["stats"])
+        if near.witness:
+            fps = feats[_SIGS] if _fingerprints_are_payloads(near) else feats[_FPS]
+            checked = {"labels": labels, "fingerprints": fps} | "Witnesses" >> WitnessCheck(
+                near.verify_threshold, near.witness_rounds
+            )
+            removed = checked["witnesses"]  # (node, (witness, jaccard, component))
+            stats.append(checked["stats"])
+        else:
+            removed = labels | "ComponentWitness" >> beam.Map(lambda kv: (kv[0], (kv[1], None, kv[1])))
+        witness_of = removed | "WitnessOf" >> beam.Map(lambda kv: (kv[0], kv[1][0]))
 
         member_counts = (
-            labels
-            | "ToRoot" >> beam.Map(lambda kv: (kv[1], 1))
+            witness_of
+            | "ToWitness" >> beam.Map(lambda kv: (kv[1], 1))
             | "CountMembers" >> beam.CombinePerKey(sum)
         )
         stats.append(
@@ -447,7 +567,7 @@ class _NearDedup(beam.PTransform):
         )
         if s.keep_cluster_size:
             member_weight = (
-                {"root": labels, "weight": feats[_WEIGHTS]}
+                {"root": witness_of, "weight": feats[_WEIGHTS]}
                 | "JoinWeights" >> beam.CoGroupByKey()
                 | "MemberWeight" >> beam.FlatMap(_member_weight)
                 | "SumWeights" >> beam.CombinePerKey(sum)
@@ -455,7 +575,7 @@ class _NearDedup(beam.PTransform):
         else:
             member_weight = docs.pipeline | "NoWeights" >> beam.Create([])
         decided = (
-            {"doc": feats.keyed, "root": labels, "member_weight": member_weight}
+            {"doc": feats.keyed, "root": witness_of, "member_weight": member_weight}
             | "JoinDocs" >> beam.CoGroupByKey()
             | "Decide" >> beam.ParDo(_NearDecideFn(s.keep_cluster_size)).with_outputs(DROPPED, STATS, main="kept")
         )
@@ -463,8 +583,8 @@ class _NearDedup(beam.PTransform):
         sizes = member_counts | "NearSizes" >> beam.Map(lambda kv: ("near", node_id(kv[0]), kv[1] + 1))
         if s.write_clusters:
             clusters = (
-                labels
-                | "ByRoot" >> beam.Map(lambda kv: (kv[1], node_id(kv[0])))
+                witness_of
+                | "ByWitness" >> beam.Map(lambda kv: (kv[1], node_id(kv[0])))
                 | "GroupClusters" >> beam.GroupByKey()
                 | "NearClusterRecords" >> beam.Map(
                     lambda kv: ("near", node_id(kv[0]), len(list(kv[1])) + 1, sorted([node_id(kv[0]), *kv[1]]))
@@ -477,7 +597,61 @@ class _NearDedup(beam.PTransform):
             "dropped": decided[DROPPED],
             "stats": stats | "FlattenNearStats" >> beam.Flatten(),
             "clusters": clusters,
+            "witnesses": removed | "NearWitnessIds" >> beam.Map(
+                lambda kv: (node_id(kv[0]), (node_id(kv[1][0]), kv[1][1], node_id(kv[1][2])))
+            ),
         }
+
+
+def _exact_witness(element):
+    """(exact representative, {exact: [removed ids], near: [(witness, jaccard, component)]}) → audit records:
+    an exact duplicate of a near-removed representative gets that representative's kept witness."""
+    rep, grouped = element
+    near = list(grouped["near"])
+    for removed in grouped["exact"]:
+        if near:
+            witness, jaccard, _ = near[0]
+            yield witness_record("dedup:exact", removed, witness, jaccard, rep)
+        else:
+            yield witness_record("dedup:exact", removed, rep, 1.0, rep)
+
+
+class _WriteWitnessShardFn(beam.DoFn):
+    """One shard of the witness audit: its records as sorted JSON lines (deterministic bytes)."""
+
+    def __init__(self, directory: str):
+        self._dir = directory
+
+    def process(self, element):
+        index, records = element
+        lines = sorted(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records if r is not None)
+        path = FileSystems.join(self._dir, f"witnesses-{index:05d}-of-{WITNESS_SHARDS:05d}.jsonl")
+        with FileSystems.create(path) as fh:
+            for line in lines:
+                fh.write(line.encode("utf-8") + b"\n")
+        yield path
+
+
+class WriteWitnesses(beam.PTransform):
+    """Witness records → WITNESS_SHARDS files (by a keyed hash of the removed id; every shard written)."""
+
+    def __init__(self, directory: str, seed: int):
+        super().__init__()
+        self._dir = directory
+        self._seed = seed
+
+    def expand(self, records):
+        seed, n = self._seed, WITNESS_SHARDS
+        keyed = records | "KeyWitness" >> beam.Map(
+            lambda r: (keyed_hash64(seed, "dedup/witnesses", r["removed_id"]) % n, r)
+        )
+        every = records.pipeline | "AllWitnessShards" >> beam.Create([(i, None) for i in range(n)])
+        return (
+            (keyed, every)
+            | "WitnessesWithEmpty" >> beam.Flatten()
+            | "GroupWitnessShards" >> beam.GroupByKey()
+            | "WriteWitnessShard" >> beam.ParDo(_WriteWitnessShardFn(self._dir))
+        )
 
 
 # --------------------------------------------------------------------------- the stage
@@ -487,7 +661,8 @@ class Deduplicate(beam.PTransform):
     """Exact then MinHash LSH near deduplication of a ``PCollection[Doc]``.
 
     Reads ``config.dedup`` and ``config.seed`` (and ``config.output_dir`` for
-    ``dedup.write_clusters``). Returns ``{"kept", "dropped", "stats"}`` like every stage.
+    ``dedup.write_clusters`` / ``dedup.write_witnesses``, the audit of every removed document
+    and its kept witness). Returns ``{"kept", "dropped", "stats"}`` like every stage.
     Reads Doc.id, text, lang, script and metadata; kept documents may gain
     ``metadata["dedup_cluster_size"]``, dropped ones ``metadata["dedup_duplicate_of"]``.
     Document ids must be unique.
@@ -497,6 +672,8 @@ class Deduplicate(beam.PTransform):
         super().__init__()
         self._settings = resolve_settings(config.dedup, config.seed)
         self._clusters_path = FileSystems.join(config.output_dir, "dedup", "clusters.jsonl")
+        self._dedup_dir = FileSystems.join(config.output_dir, "dedup")
+        self._seed = config.seed
 
     @property
     def settings(self) -> DedupSettings:
@@ -505,14 +682,16 @@ class Deduplicate(beam.PTransform):
     def expand(self, docs):
         s = self._settings
         p = docs.pipeline
-        dropped, stats, clusters = [], [], []
+        dropped, stats, clusters, witnesses = [], [], [], []
         kept = docs
         if s.exact_enabled:
             exact = (
                 kept
                 | "ExactKey" >> beam.ParDo(_ExactKeyFn(s.strip_punctuation))
                 | "ExactGroup" >> beam.GroupByKey()
-                | "ExactPick" >> beam.ParDo(_ExactPickFn(s)).with_outputs(DROPPED, STATS, _CLUSTERS, main="kept")
+                | "ExactPick" >> beam.ParDo(_ExactPickFn(s)).with_outputs(
+                    DROPPED, STATS, _CLUSTERS, _WITNESS, main="kept"
+                )
             )
             kept = exact.kept
             dropped.append(exact[DROPPED])
@@ -524,6 +703,20 @@ class Deduplicate(beam.PTransform):
             dropped.append(near["dropped"])
             stats.append(near["stats"])
             clusters.append(near["clusters"])
+            witnesses.append(
+                near["witnesses"]
+                | "NearWitnessRecords" >> beam.Map(lambda kv: witness_record("dedup:near", kv[0], *kv[1]))
+            )
+        if s.exact_enabled:
+            near_witnesses = near["witnesses"] if s.near_enabled else p | "NoNearWitnesses" >> beam.Create([])
+            witnesses.append(
+                {"exact": exact[_WITNESS], "near": near_witnesses}
+                | "JoinExactWitnesses" >> beam.CoGroupByKey()
+                | "ExactWitnessRecords" >> beam.FlatMap(_exact_witness)
+            )
+        if s.write_witnesses:
+            all_witnesses = (witnesses or [p | "NoWitnesses" >> beam.Create([])]) | "AllWitnesses" >> beam.Flatten()
+            _ = all_witnesses | "WriteWitnesses" >> WriteWitnesses(self._dedup_dir, self._seed)
         if not dropped:
             dropped.append(p | "NoDropped" >> beam.Create([]))
         if not stats:

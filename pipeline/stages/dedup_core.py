@@ -1,6 +1,6 @@
 """Pure deduplication core: exact keys, shingles, MinHash signatures, LSH bands,
-star edges and connected components. No Beam import; the Beam wiring is in
-:mod:`pipeline.stages.dedup`.
+star edges, connected components and witness verification. No Beam import; the Beam
+wiring is in :mod:`pipeline.stages.dedup`.
 
 Nodes of the duplicate graph are *keep keys*: ``(rank, id)`` tuples whose order is
 the keep policy (``(0, id)`` keeps the smallest id, ``(-len(text), id)`` the longest
@@ -527,6 +527,79 @@ def connected_components_union_find(nodes_edges: Iterable[tuple[Node, Node]]) ->
     return {x: find(x) for x in sorted(parent) if find(x) != x}
 
 
+# --------------------------------------------------------------------------- witnesses
+
+
+def pivot_split(members: Iterable[tuple[Node, bytes]]) -> tuple[Node, bytes, Iterator[tuple[Node, bytes, float]]]:
+    """One witness round on one (sub-)cluster given as (node, shingle fingerprint) pairs.
+
+    The pivot is the smallest node (the keep policy's choice); it is kept. Every other
+    member is compared with it (exact Jaccard of the fingerprints): the generator yields
+    ``(node, fingerprint, similarity)``. ``members`` must be re-iterable (a GroupByKey
+    result): one pass finds the pivot and keeps only its fingerprint, the second streams
+    the comparisons, so a large cluster is never held in memory.
+    """
+    pivot, pivot_fp = None, b""
+    for node, fp in members:
+        if pivot is None or node < pivot:
+            pivot, pivot_fp = node, fp
+    if pivot is None:
+        raise ValueError("empty cluster")
+
+    def compared() -> Iterator[tuple[Node, bytes, float]]:
+        for node, fp in members:
+            if node != pivot:
+                yield node, fp, fingerprint_jaccard(fp, pivot_fp)
+
+    return pivot, pivot_fp, compared()
+
+
+@dataclass
+class WitnessResult:
+    """Outcome of :func:`assign_witnesses`."""
+
+    witness: dict[Node, tuple[Node, float]]  # removed node -> (kept witness, Jaccard >= threshold)
+    promoted: list[Node]  # split-off members kept as the pivot of their own sub-cluster
+    unresolved: list[Node]  # members still without a witness after max_rounds: kept
+    rounds_used: int  # rounds that compared anything
+
+
+def assign_witnesses(labels: dict[Node, Node], fingerprints: dict[Node, bytes], threshold: float,
+                     max_rounds: int) -> WitnessResult:
+    """Pivot verification of connected components (the algorithm the Beam graph unrolls).
+
+    ``labels`` maps every non-minimum node of a component to the component minimum. Round
+    1 compares every member with its component's minimum: members with Jaccard >= threshold
+    are removed with that minimum as their witness; the others form one sub-cluster per
+    pivot, whose own smallest member becomes a kept pivot, and the next round compares them
+    with it. After ``max_rounds`` rounds the members still unverified are kept. So every
+    removed node has a kept witness with verified Jaccard >= threshold.
+    """
+    groups: dict[Node, list[Node]] = {}
+    for node, root in labels.items():
+        groups.setdefault(root, [root]).append(node)
+    witness: dict[Node, tuple[Node, float]] = {}
+    promoted: list[Node] = []
+    rounds_used = 0
+    for round_index in range(1, max_rounds + 1):
+        if not groups:
+            break
+        rounds_used = round_index
+        failed: dict[Node, list[Node]] = {}
+        for key in sorted(groups):
+            pivot, _, compared = pivot_split([(n, fingerprints[n]) for n in groups[key]])
+            if round_index > 1:
+                promoted.append(pivot)
+            for node, _, sim in compared:
+                if sim >= threshold:
+                    witness[node] = (pivot, sim)
+                else:
+                    failed.setdefault(pivot, []).append(node)
+        groups = failed
+    unresolved = sorted(n for members in groups.values() for n in members)
+    return WitnessResult(witness, sorted(promoted), unresolved, rounds_used)
+
+
 # --------------------------------------------------------------------------- settings
 
 
@@ -549,6 +622,12 @@ class NearSettings:
     max_bucket_size: int
     keep: str
     per_language: dict = field(default_factory=dict)
+    witness: bool = True  # verify every removed document against the kept document it is removed for
+    witness_rounds: int = 8
+
+    @property
+    def needs_fingerprint(self) -> bool:
+        return self.witness or (self.verify and self.verify_method == "exact")
 
 
 @dataclass(frozen=True)
@@ -562,6 +641,7 @@ class DedupSettings:
     write_clusters: bool
     max_rounds: int
     top_clusters: int
+    write_witnesses: bool = False
 
 
 def resolve_settings(dedup_config, root_seed: int) -> DedupSettings:
@@ -582,6 +662,7 @@ def resolve_settings(dedup_config, root_seed: int) -> DedupSettings:
         verify_method=mh.verify_method,
         ngram=mh.ngram, char_ngram=mh.char_ngram, unit=mh.unit, short_docs=mh.short_docs,
         max_bucket_size=mh.max_bucket_size, keep=mh.keep, per_language=per_language,
+        witness=mh.witness, witness_rounds=mh.witness_rounds,
     )
     return DedupSettings(
         exact_enabled=dedup_config.enabled and dedup_config.exact.enabled,
@@ -593,6 +674,7 @@ def resolve_settings(dedup_config, root_seed: int) -> DedupSettings:
         write_clusters=dedup_config.write_clusters,
         max_rounds=dedup_config.max_rounds,
         top_clusters=dedup_config.top_clusters,
+        write_witnesses=dedup_config.write_witnesses,
     )
 
 
@@ -607,6 +689,7 @@ class NearFeatures:
     short: bool
     spec: ShingleSpec
     verify_payload: bytes | None = None  # what the verification compares (fingerprint or signature)
+    fingerprint: bytes | None = None  # shingle fingerprint, for the witness check (and exact verification)
 
 
 class NearFeaturizer:
@@ -623,10 +706,11 @@ class NearFeaturizer:
         hashes = shingle_hashes(sh.values)
         sig = self.hasher.signature_of_hashes(hashes)
         bands = band_keys(sig, s.bands, s.rows, s.seed) if sig is not None else []
+        fingerprint = fingerprint_of_hashes(hashes) if sig is not None and s.needs_fingerprint else None
         payload = None
         if sig is not None and s.verify:
-            payload = fingerprint_of_hashes(hashes) if s.verify_method == "exact" else sig
-        return NearFeatures(keep_key(s.keep, doc_id, len(text)), sig, bands, sh.short, spec, payload)
+            payload = fingerprint if s.verify_method == "exact" else sig
+        return NearFeatures(keep_key(s.keep, doc_id, len(text)), sig, bands, sh.short, spec, payload, fingerprint)
 
 
 # --------------------------------------------------------------------------- reference (in-memory) dedup
@@ -634,11 +718,20 @@ class NearFeaturizer:
 
 @dataclass
 class DedupResult:
-    """Outcome of :func:`deduplicate_in_memory`: ids kept, and reason + representative of each dropped id."""
+    """Outcome of :func:`deduplicate_in_memory`: ids kept, reason + representative of each dropped id,
+    and the witness audit (one record per dropped id, see :func:`witness_record`)."""
 
     kept: list[str]
     dropped: dict[str, tuple[str, str]]  # id -> (reason, representative id)
     candidate_pairs: set[tuple[str, str]]
+    witnesses: dict[str, dict] = field(default_factory=dict)  # id -> audit record
+
+
+def witness_record(reason: str, removed: str, witness: str, jaccard: float | None, cluster: str) -> dict:
+    """One line of the witness audit: a removed document, the kept document it is removed for,
+    their verified shingle Jaccard (None when the witness check is off) and its cluster (the
+    exact group's representative, or the connected component's minimum)."""
+    return {"reason": reason, "removed_id": removed, "witness_id": witness, "jaccard": jaccard, "cluster": cluster}
 
 
 def deduplicate_in_memory(docs: Iterable, settings: DedupSettings) -> DedupResult:
@@ -649,6 +742,7 @@ def deduplicate_in_memory(docs: Iterable, settings: DedupSettings) -> DedupResul
     """
     docs = list(docs)
     dropped: dict[str, tuple[str, str]] = {}
+    witnesses: dict[str, dict] = {}
     survivors = docs
     if settings.exact_enabled:
         groups: dict[str, list] = {}
@@ -661,6 +755,7 @@ def deduplicate_in_memory(docs: Iterable, settings: DedupSettings) -> DedupResul
             for d in members:
                 if d is not rep:
                     dropped[d.id] = ("dedup:exact", rep.id)
+                    witnesses[d.id] = witness_record("dedup:exact", d.id, rep.id, 1.0, rep.id)
     pairs: set[tuple[str, str]] = set()
     if settings.near_enabled:
         feat = NearFeaturizer(settings.near)
@@ -688,7 +783,19 @@ def deduplicate_in_memory(docs: Iterable, settings: DedupSettings) -> DedupResul
                 if sim < settings.near.verify_threshold:
                     continue
             verified.append((a, b))
-        for node, root in connected_components_union_find(verified).items():
-            dropped[node_id(node)] = ("dedup:near", node_id(root))
+        labels = connected_components_union_find(verified)
+        if settings.near.witness:
+            fps = {n: features[n].fingerprint for n in set(labels) | set(labels.values())}
+            found = assign_witnesses(labels, fps, settings.near.verify_threshold, settings.near.witness_rounds)
+            near = {n: (w, sim, labels[n]) for n, (w, sim) in found.witness.items()}
+        else:
+            near = {n: (root, None, root) for n, root in labels.items()}
+        for node, (w, sim, root) in near.items():
+            dropped[node_id(node)] = ("dedup:near", node_id(w))
+            witnesses[node_id(node)] = witness_record("dedup:near", node_id(node), node_id(w), sim, node_id(root))
+    for removed, record in list(witnesses.items()):  # an exact duplicate of a near-removed document
+        if record["reason"] == "dedup:exact" and record["witness_id"] in dropped:
+            near_record = witnesses[record["witness_id"]]
+            witnesses[removed] = {**record, "witness_id": near_record["witness_id"], "jaccard": near_record["jaccard"]}
     kept = sorted(d.id for d in survivors if d.id not in dropped)
-    return DedupResult(kept, dropped, pairs)
+    return DedupResult(kept, dropped, pairs, witnesses)
