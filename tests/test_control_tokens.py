@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -127,10 +126,8 @@ def test_empty_and_huge_texts():
     lexicon = lex("idiot\n傻逼\n")
     assert lexicon.hits("") == (0.0, 0)
     huge = ("A calm sentence about gardens and rivers. " * 20000) + "idiot " + "傻逼" * 3
-    started = time.perf_counter()
     hits, units = lexicon.hits(huge)
     assert hits == 4 and units > 100_000
-    assert time.perf_counter() - started < 5
 
 
 def test_bundled_lexicons_cover_the_required_languages_and_are_clean_on_the_demo_corpus():
