@@ -25,8 +25,10 @@ from typing import Any, Iterable, NamedTuple
 
 from pipeline.hashing import keyed_choice_index, stable_digest
 from pipeline.records import UNDETERMINED, Doc, Dropped
-from pipeline.text.langcodes import interchangeable, language_name
-from pipeline.text.script import COMMON, dominant_script, script_counts
+from pipeline.text.langcodes import base_language, language_name, script_is_usual
+from pipeline.stages.parallel_checks import failing_check, length_units, untranslated
+from pipeline.stages.parallel_side import SideDecision, decide_side, side_evidence
+from pipeline.text.script import COMMON, dominant_script
 
 STAGE = "parallel"
 SIDE_NAMES = {"a": "source", "b": "target"}
@@ -141,7 +143,7 @@ def _make_identifier(config):
     from pipeline.stages.langid import LanguageIdentifier  # imports Beam: only when building
 
     section = config.langid
-    return LanguageIdentifier(section.model, top_k=1, sample_chars=section.sample_chars,
+    return LanguageIdentifier(section.model, top_k=config.parallel.top_k, sample_chars=section.sample_chars,
                               sample_windows=section.sample_windows, script_subtag=True)
 
 
@@ -167,6 +169,7 @@ class PairFilter:
         if identifier is None and self.section.langid:
             identifier = _make_identifier(config)
         self.identifier = identifier
+        self._labels: frozenset | None = None
 
     def _doc(self, pair: BitextPair, text_a: str, text_b: str, scores: dict[str, float]) -> Doc:
         rendering = render_pair(pair, text_a, text_b, self.section, self.seed)
@@ -182,6 +185,32 @@ class PairFilter:
         return Doc(id=pair.id, text=rendering.text, source=pair.source, lang=lang or UNDETERMINED,
                    lang_score=float(scores.get(side, 0.0)), script=script,
                    tokens=self.counter.count(rendering.text), metadata=metadata)
+
+    def _length(self, text: str) -> float:
+        section = self.section
+        if section.length_unit == "tokens":
+            return float(self.counter.count(text))
+        return length_units(text, section.char_weights, 1.0)
+
+    def _knows(self, lang: str) -> bool:
+        """The model has a label for the language (True when it cannot list its labels)."""
+        if self._labels is None:
+            labels = getattr(self.identifier, "labels", None)
+            self._labels = frozenset(base_language(code) for code in labels()) if labels else frozenset()
+        return not self._labels or base_language(lang) in self._labels
+
+    def _side(self, text: str, declared: str, other_text: str | None,
+              pivot_score: float | None = None) -> SideDecision:
+        """Decision for one side; ``other_text`` is the pivot side's text when this is the other side."""
+        section = self.section
+        carried = other_text if other_text is not None and not script_is_usual(declared, "Latn") else None
+        evidence = side_evidence(text, carried)
+        topk: tuple[tuple[str, float], ...] = ()
+        model = self.identifier is not None and self._knows(declared)
+        if model and evidence.script != COMMON:
+            topk = tuple(self.identifier.predict_one(evidence.model_text).topk)
+        return decide_side(declared, evidence, topk, section, model=model,
+                           pivot_side=other_text is None, pivot_score=pivot_score)
 
     def _rule(self, pair: BitextPair, scores: dict[str, float]) -> str | None:
         section = self.section
@@ -201,29 +230,26 @@ class PairFilter:
                 return f"too_few_tokens_{SIDE_NAMES[side]}"
             if tokens[side] > section.max_tokens:
                 return f"too_many_tokens_{SIDE_NAMES[side]}"
-        short, long_ = sorted(tokens.values())
-        if long_ > section.max_length_ratio * max(1, short):
+        short, long_ = sorted((self._length(pair.text_a), self._length(pair.text_b)))
+        if long_ + section.length_slack > section.max_length_ratio * (short + section.length_slack):
             return "length_ratio"
         other = other_side(pair, pivot)
-        for side in (other, "a" if other == "b" else "b"):  # the side most likely to be wrong first
-            text, declared = (pair.text_a, pair.lang_a) if side == "a" else (pair.text_b, pair.lang_b)
-            required = section.required_scripts.get(declared) or section.required_scripts.get(
-                declared.split("-", 1)[0])
-            if required:
-                present = script_counts(text)
-                if not any(present.get(script) for script in required):
-                    return f"wrong_language_{SIDE_NAMES[side]}"
-            if self.identifier is None:
-                continue
-            prediction = self.identifier.predict_one(text)
-            scores[side] = float(prediction.score)
-            detected = prediction.lang
-            if detected != declared and not ("-" not in detected and "-" not in declared
-                                             and interchangeable(detected, declared)):
-                return f"wrong_language_{SIDE_NAMES[side]}"
-            if prediction.score < section.threshold_for(declared):
-                return f"low_score_{SIDE_NAMES[side]}"
-        return None
+        pivot_side = "a" if other == "b" else "b"
+        texts = {"a": pair.text_a, "b": pair.text_b}
+        if "untranslated" in section.checks and untranslated(texts[pivot_side], texts[other]):
+            return "untranslated"
+        # the pivot side first: its score for the pivot language is the yardstick of row 5b
+        pivot_decision = self._side(texts[pivot_side], pivot, None)
+        decision = self._side(texts[other], pair.lang_a if other == "a" else pair.lang_b, texts[pivot_side],
+                              pivot_decision.declared_score)
+        for side, result in ((other, decision), (pivot_side, pivot_decision)):  # the likelier wrong side first
+            if result.declared_score is not None:
+                scores[side] = result.declared_score
+        for side, result in ((other, decision), (pivot_side, pivot_decision)):
+            if result.reason is not None:
+                return f"{result.reason}_{SIDE_NAMES[side]}"
+        other_lang = pair.lang_a if other == "a" else pair.lang_b
+        return failing_check(texts[pivot_side], texts[other], other_lang, section.checks)
 
     def check(self, pair: BitextPair) -> tuple[CheckedPair | Dropped, list[tuple[str, int]]]:
         """A CheckedPair or a Dropped, plus stats (input-point figures, dropped count)."""
