@@ -24,7 +24,7 @@ def test_chinese_spellings_have_one_answer(code):
     [
         ("en", "en"), ("eng", "en"), ("EN", "en"), ("en-US", "en"), ("en_GB", "en"), ("en-Latn", "en"),
         ("__label__en", "en"), ("__label__eng_Latn", "en"), ("en@euro", "en"),
-        ("arb", "ar"), ("ara", "ar"), ("arb_Arab", "ar"), ("nob", "nb"), ("nob_Latn", "nb"),
+        ("arb", "ar"), ("ara", "ar"), ("arb_Arab", "ar"), ("nob", "no"), ("nob_Latn", "no"), ("nb", "no"), ("zlm", "ms"),
         ("pes", "fa"), ("zsm", "ms"), ("swh", "sw"), ("ekk", "et"), ("npi", "ne"), ("khk", "mn"),
         ("iw", "he"), ("in", "id"), ("tl", "fil"), ("jpn_Jpan", "ja"), ("kor_Hang", "ko"), ("ko-Kore", "ko"),
         ("pt_BR", "pt"), ("de-DE-1901", "de"), ("ca-valencia", "ca"), ("yue", "yue"), ("yue_Hani", "yue"),

@@ -8,7 +8,8 @@ gold labels in evaluation files, codes in bitext files — goes through
 The scheme: the shortest BCP-47 tag of the language (ISO 639-1 where it exists,
 else ISO 639-3), with macrolanguage members folded into their macrolanguage the way
 CLDR does it (``cmn``→``zh``, ``arb``→``ar``, ``pes``→``fa``, ``zsm``→``ms``) and
-deprecated codes replaced (``iw``→``he``, ``tl``→``fil``), plus a script subtag only
+deprecated codes replaced (``iw``→``he``, ``tl``→``fil``), members that are the
+macrolanguage under another name folded too (``nb``→``no``, ``zlm``→``ms``), plus a script subtag only
 when the script is not the language's usual one (``sr-Latn``, ``zh-Hant``,
 ``hi-Latn``). Regions are dropped, but a region that implies an unusual script keeps
 that script (``zh_TW``→``zh-Hant``). Variants and extensions are dropped.
@@ -88,6 +89,7 @@ def normalize_lang(code: str) -> str:
         raise LanguageCodeError(f"'{code}' is not a known language code")
     if language == UNDETERMINED:
         return UNDETERMINED
+    language = _macrolanguage_folds().get(language, language)
     script = parsed.script
     if script is None and parsed.territory:
         # a region can imply a script other than the language's usual one (zh-TW -> Hant)
@@ -97,6 +99,57 @@ def normalize_lang(code: str) -> str:
     if script and not script_is_usual(language, script):
         return f"{language}-{script}"
     return language
+
+
+_MACRO_FOLDS: dict[str, str] | None = None
+
+
+def _macrolanguage_folds() -> dict[str, str]:
+    """Individual languages folded into their macrolanguage beyond CLDR's aliases.
+
+    From the data that ship with ``language_data``: a language whose IANA registry
+    entry names M as its ``Macrolanguage`` is folded into M when it *is* M under another
+    name — CLDR's languageMatch puts it at distance <= 1 from M (``nb`` -> ``no``:
+    lid.176 says ``no`` for Bokmål text) or the registry calls it "<M's name> (individual
+    language)" (``zlm`` -> ``ms``). Distinct members (``nn``, ``yue``, ``min``) are left
+    alone. Read once per process.
+    """
+    global _MACRO_FOLDS
+    if _MACRO_FOLDS is None:
+        import importlib.resources
+        import re
+        import xml.etree.ElementTree as ElementTree
+
+        data = importlib.resources.files("language_data").joinpath("data")
+        try:
+            registry = data.joinpath("language-subtag-registry.txt").read_text(encoding="utf-8")
+            matches = ElementTree.fromstring(data.joinpath("languageInfo.xml").read_bytes())
+        except (OSError, ElementTree.ParseError):  # pragma: no cover - broken install
+            registry, matches = "", None
+        names: dict[str, str] = {}
+        macro_of: dict[str, str] = {}
+        for record in registry.split("\n%%\n"):
+            fields: dict[str, str] = {}
+            for line in record.splitlines():
+                key, _, value = line.partition(": ")
+                if key and value and key not in fields:
+                    fields[key] = value
+            if fields.get("Type") != "language" or "Subtag" not in fields:
+                continue
+            names[fields["Subtag"]] = re.sub(r" \(macrolanguage\)$", "", fields.get("Description", ""))
+            if "Macrolanguage" in fields:
+                macro_of[fields["Subtag"]] = fields["Macrolanguage"]
+        close: set[tuple[str, str]] = set()
+        if matches is not None:
+            for match in matches.iter("languageMatch"):
+                if match.get("distance") in ("0", "1"):
+                    close.add((match.get("desired"), match.get("supported")))
+        folds: dict[str, str] = {}
+        for member, macro in macro_of.items():
+            if (member, macro) in close or names.get(member) == f"{names.get(macro)} (individual language)":
+                folds[member] = macro
+        _MACRO_FOLDS = folds
+    return _MACRO_FOLDS
 
 
 def try_normalize_lang(code: str, default: str = UNDETERMINED) -> str:
@@ -203,3 +256,78 @@ def language_name(code: str) -> str:
         return langcodes.Language.get(code).display_name("en")
     except Exception:  # display names are cosmetic: never fail a report over one
         return code
+
+
+# --------------------------------------------------------------------------- codes for a text
+
+# A script subtag is added only when less than this share of the text's content is in
+# the language's usual script: the rest is then the language itself written in another
+# script (romanised Hindi, Serbian Latin), not identifiers or names quoted in a page that
+# is written in the usual script (a Chinese page naming commands in English).
+MIN_USUAL_SHARE = 0.1
+
+
+def usual_scripts(language: str) -> frozenset[str]:
+    """Raw ISO 15924 scripts of ``language``'s usual writing (CLDR likely subtags).
+
+    ``zh`` -> {Hani} (Hans), ``ja`` -> {Hani, Hira, Kana} (Jpan), ``sr`` -> {Cyrl},
+    ``hi`` -> {Deva}; empty when CLDR does not know the language.
+    """
+    usual = _usual_script(base_language(language))
+    if not usual:
+        return frozenset()
+    return frozenset({usual}) | _COVERED_SCRIPTS.get(usual, frozenset())
+
+
+def written_in(language: str) -> frozenset[str]:
+    """Every raw script CLDR lists for ``language`` (usual and secondary), families expanded.
+
+    ``zh`` -> {Hani, Hans, Hant, Latn, Bopo, Phag}; ``ja`` -> {Jpan, Hani, Hira, Kana, Hrkt}.
+    """
+    base = base_language(language)
+    scripts = set(usual_scripts(base))
+    for script in known_scripts(base):
+        scripts.add(script)
+        scripts.update(_COVERED_SCRIPTS.get(script, ()))
+    return frozenset(scripts)
+
+
+def lang_for_text(code: str, profile, *, han_variants: bool = False) -> str:
+    """The product code of a text the model labelled ``code``, given the text's ScriptProfile.
+
+    A script subtag is added only when the text's own-language content is mostly in a
+    script other than the language's usual one: less than :data:`MIN_USUAL_SHARE` of
+    the content in the usual script, and the dominant script one CLDR lists for the
+    language (``hi`` on romanised Hindi -> ``hi-Latn``, ``sr`` on Latin text ->
+    ``sr-Latn``). A Chinese page naming commands in English stays ``zh``.
+    ``han_variants``: Chinese whose Han characters are clearly Traditional is
+    ``zh-Hant`` (Simplified and undecided stay ``zh``).
+    """
+    if code == UNDETERMINED or "-" in code or not profile.has_letters:
+        return code
+    usual = usual_scripts(code)
+    if usual and profile.share(*usual) >= MIN_USUAL_SHARE:
+        if han_variants and code == "zh" and profile.han_variant == "Hant":
+            return "zh-Hant"
+        return code
+    return with_script(code, profile.dominant)
+
+
+def script_consistent(code: str, profile) -> bool:
+    """False when ``code``'s language is not written in the text's dominant non-Latin script.
+
+    Checked only for texts whose dominant script is not Latin (a Latin page quoting a
+    few words of another script says nothing). Per CLDR: Tai Tham text labelled ``ja``,
+    Cherokee labelled ``es``, Yi labelled ``zh`` are inconsistent; Han text labelled
+    ``zh``, ``yue``, ``gan`` or ``ja``, Tibetan labelled ``dz`` or ``bo``, are consistent.
+    Languages CLDR lists no script for are given the benefit of the doubt.
+    """
+    if code == UNDETERMINED:
+        return True
+    dominant = profile.dominant
+    if dominant in ("Latn", "Zyyy", "Zinh", "Zzzz"):
+        return True
+    scripts = written_in(code)
+    if not scripts:
+        return True
+    return dominant in scripts

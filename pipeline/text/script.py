@@ -6,6 +6,12 @@ symbols, emoji (Common, "Zyyy") and combining marks shared by scripts (Inherited
 "Zinh") are not. Japanese kana and Han mixed text is reported as "Jpan", Hangul with
 or without Han as "Kore"; text without letters as "Zyyy".
 
+Which script dominates a text is decided by *content*, not letters
+(:func:`script_weights`): a word of an alphabetic script weighs 1 and so does a Han,
+kana or Hangul character, so a Chinese page that names commands and options in
+English is Han, not Latin. :mod:`pipeline.text.profile` builds the full analysis
+(shares, script runs, Simplified/Traditional Han) on these tables.
+
 Speed: every codepoint's script is looked up in a per-process table (built once on
 first use from the ``regex`` module's Unicode data); a text is counted with one
 vectorised lookup and ``numpy.bincount`` (about 4 ns per character).
@@ -15,6 +21,8 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Sequence
+
+import re
 
 import numpy as np
 import regex
@@ -85,9 +93,6 @@ def _build_char_classifier():
 
 _CHAR_SCRIPT, KNOWN_SCRIPTS = _build_char_classifier()
 _LETTERS = regex.compile(r"[\p{L}\p{M}]+")
-_ALPHABETICAL = np.array(sorted(range(len(KNOWN_SCRIPTS)), key=lambda i: KNOWN_SCRIPTS[i]), dtype=np.intp)
-_ALPHABETICAL_CODES = np.array([KNOWN_SCRIPTS[i] for i in _ALPHABETICAL], dtype=object)
-_COLUMN = {code: column for column, code in enumerate(_ALPHABETICAL_CODES.tolist())}
 _MAX_CODEPOINT = 0x110000
 _ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 _table: np.ndarray | None = None  # codepoint -> 1 + index in KNOWN_SCRIPTS, 0 = no script
@@ -140,56 +145,96 @@ def script_counts(text: str, limit: int = 20_000) -> Counter:
     return counts
 
 
-def dominant_script_of_counts(counts: Counter) -> str:
-    """:func:`dominant_script` from already computed :func:`script_counts`."""
+# Content weights (see :func:`script_weights`): a character of these scripts is a
+# morpheme or a syllable block and weighs like a whole word of an alphabetic script.
+CHARACTER_WEIGHTED_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Hang", "Bopo", "Yiii"})
+# Alphabets/abugidas written without spaces between words: letters (with their
+# vowel signs and tone marks) per word, an assumed average, so that a Thai sentence
+# weighs about as many words as it holds.
+LETTERS_PER_WORD = {"Thai": 4.0, "Laoo": 4.0, "Khmr": 4.0, "Mymr": 4.0}
+# Han + kana is Japanese ("Jpan") once kana are at least this share of the Han+kana
+# weight, Hangul + Han Korean ("Kore") likewise: a Chinese page quoting one Japanese
+# or Korean name stays Han.
+KANA_MIN_SHARE = 0.05
+HANGUL_MIN_SHARE = 0.05
+
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
+
+
+def script_weights(text: str, limit: int | None = 20_000) -> dict[str, float]:
+    """Content per script in the first ``limit`` characters, in word units.
+
+    A *word* of an alphabetic script (Latin, Cyrillic, Greek, Arabic, Devanagari, ...)
+    is a maximal run of its letters and marks, and weighs 1 whatever its length; a Han,
+    kana, Hangul, Bopomofo or Yi character weighs 1 by itself (it is a morpheme or a
+    syllable, like a word); Thai, Lao, Khmer and Myanmar letters weigh
+    1/:data:`LETTERS_PER_WORD`. So ``"ArrowButton - 带有一个箭头形状的按钮组件。"`` is 1
+    Latin word against 13 Han units, where counting letters would give 11 to 13.
+    Characters of no specific script (digits, punctuation, emoji) weigh nothing.
+    """
+    if not text:
+        return {}
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+    if text.isascii():
+        words = len(_ASCII_WORD.findall(text))
+        return {"Latn": float(words)} if words else {}
+    codes = _script_table()[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    letters = np.bincount(codes, minlength=len(KNOWN_SCRIPTS) + 1)
+    starts = codes != 0
+    starts[1:] &= codes[1:] != codes[:-1]
+    words = np.bincount(codes[starts], minlength=len(KNOWN_SCRIPTS) + 1)
+    weights: dict[str, float] = {}
+    for value in np.flatnonzero(letters[1:]) + 1:
+        code = KNOWN_SCRIPTS[value - 1]
+        if code in CHARACTER_WEIGHTED_SCRIPTS:
+            weights[code] = float(letters[value])
+        elif code in LETTERS_PER_WORD:
+            weights[code] = float(letters[value]) / LETTERS_PER_WORD[code]
+        else:
+            weights[code] = float(words[value])
+    return weights
+
+
+def dominant_script_of_counts(counts) -> str:
+    """The dominant script of per-script amounts (:func:`script_weights` or :func:`script_counts`).
+
+    Han with kana (>= :data:`KANA_MIN_SHARE` of Han+kana) is 'Jpan', Hangul with or
+    without Han (>= :data:`HANGUL_MIN_SHARE`) 'Kore', when that family outweighs every
+    other script; ties are broken by code; no content: 'Zyyy'.
+    """
     if not counts:
         return COMMON
-    top = max(counts.values())
+    han = counts.get("Hani", 0)
     kana = counts.get("Hira", 0) + counts.get("Kana", 0)
-    if kana and kana + counts.get("Hani", 0) >= top:
-        return "Jpan"
     hangul = counts.get("Hang", 0)
-    if hangul and hangul + counts.get("Hani", 0) >= top:
-        return "Kore"
+    grouped = dict(counts)
+    if kana and kana >= KANA_MIN_SHARE * (kana + han) and kana >= hangul:
+        for code in ("Hani", "Hira", "Kana"):
+            grouped.pop(code, None)
+        grouped["Jpan"] = kana + han
+    elif hangul and hangul >= HANGUL_MIN_SHARE * (hangul + han):
+        grouped.pop("Hani", None)
+        grouped.pop("Hang", None)
+        grouped["Kore"] = hangul + han
+    top = max(grouped.values())
+    if top <= 0:
+        return COMMON
     # ties broken by code so the answer never depends on dict order
-    return min(code for code, n in counts.items() if n == top)
+    return min(code for code, n in grouped.items() if n == top)
 
 
 def dominant_script(text: str, limit: int = 20_000) -> str:
-    """The script of most letters; 'Jpan' for Han+kana, 'Kore' for Hangul(+Han); 'Zyyy' if no letters."""
-    return dominant_script_of_counts(script_counts(text, limit))
+    """The script with the most content (:func:`script_weights`): a CJK character weighs like a word.
+
+    'Jpan' for Han+kana, 'Kore' for Hangul(+Han); 'Zyyy' without letters.
+    """
+    return dominant_script_of_counts(script_weights(text, limit))
 
 
 def dominant_scripts(texts: Sequence[str], limit: int = 20_000) -> list[str]:
-    """:func:`dominant_script` of many texts at once (one vectorised pass: cheaper per text)."""
-    if not texts:
-        return []
-    heads = [text[:limit] for text in texts]
-    joined = "".join(heads)
-    if joined.isascii():
-        return ["Latn" if _has_ascii_letter(head) else COMMON for head in heads]
-    n_values = len(KNOWN_SCRIPTS) + 1
-    codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    lengths = np.fromiter((len(head) for head in heads), dtype=np.intp, count=len(heads))
-    owner = np.repeat(np.arange(len(heads), dtype=np.intp) * n_values, lengths)
-    per_doc = np.bincount(owner + _script_table()[codepoints], minlength=len(heads) * n_values)
-    # columns in alphabetical order of code, so argmax breaks ties like dominant_script
-    counts = per_doc.reshape(len(heads), n_values)[:, _ALPHABETICAL + 1]
-    top = counts.max(axis=1)
-    result = _ALPHABETICAL_CODES[counts.argmax(axis=1)]
-    kana = counts[:, _COLUMN["Hira"]] + counts[:, _COLUMN["Kana"]]
-    han = counts[:, _COLUMN["Hani"]]
-    hangul = counts[:, _COLUMN["Hang"]]
-    japanese = (kana > 0) & (kana + han >= top)
-    korean = ~japanese & (hangul > 0) & (hangul + han >= top)
-    result[japanese] = "Jpan"
-    result[korean] = "Kore"
-    result[top == 0] = COMMON
-    return result.tolist()
-
-
-def _has_ascii_letter(text: str) -> bool:
-    return len(text.encode("ascii").translate(None, _ASCII_LETTERS)) < len(text)
+    """:func:`dominant_script` of many texts."""
+    return [dominant_script(text, limit) for text in texts]
 
 
 def is_spaceless(script: str) -> bool:
