@@ -259,14 +259,20 @@ def tables(results, cases, split: str, per_lang: int) -> list[str]:
     return lines
 
 
+CALIBRATION_LANGS = ("ja", "km", "lo", "my", "th", "zh-Hans", "zh-Hant")
+
+
 def calibrate(data: dict[str, list[dict]]) -> list[str]:
-    """Median word-like units per letter of each spaceless script, from pairs where it
-    dominates the translation: (English words - other words) / letters of the script."""
+    """Word-like units per letter of each spaceless script, from pairs whose English side
+    has at least 3 words: per pair (English words - the translation's words) / its
+    letters of the script, median over pairs where that script is the translation's only
+    spaceless one. Japanese kana: Han taken at the Chinese median, the rest per kana letter."""
     from pipeline.mixture.tokens import count_units
     from pipeline.stages.parallel_checks import length_units, strip_placeholders
     from pipeline.text.script import SPACELESS_SCRIPTS, script_counts
 
     samples = defaultdict(list)
+    mixed = []
     for lang, records in data.items():
         for r in records:
             en = length_units(r["en"], {}, 1.0)
@@ -275,16 +281,22 @@ def calibrate(data: dict[str, list[dict]]) -> list[str]:
             text = strip_placeholders(r["text"])
             counts = script_counts(text)
             spaceless = {s: n for s, n in counts.items() if s in SPACELESS_SCRIPTS}
-            letters = sum(spaceless.values())
-            if not letters:
+            if not spaceless:
                 continue
-            words = count_units(text).words
-            group = "+".join(sorted(spaceless)) if lang.startswith("ja") else max(spaceless, key=spaceless.get)
-            samples[(lang, group)].append(max(0.0, en - words) / letters)
-    lines = ["| language | scripts | pairs | median units per letter |", "|---|---|---|---|"]
-    for (lang, group), values in sorted(samples.items()):
-        if len(values) >= 20:
-            lines.append(f"| {lang} | {group} | {len(values)} | {statistics.median(values):.3f} |")
+            rest = max(0.0, en - count_units(text).words)
+            if len(spaceless) == 1:
+                (script, letters), = spaceless.items()
+                samples[script].append(rest / letters)
+            elif lang == "ja":
+                mixed.append((rest, spaceless.get("Hani", 0), spaceless.get("Hira", 0) + spaceless.get("Kana", 0)))
+    weights = {script: statistics.median(v) for script, v in samples.items() if len(v) >= 20}
+    if "Hani" in weights and mixed:
+        kana = [max(0.0, rest - weights["Hani"] * han) / k for rest, han, k in mixed if k]
+        weights["Hira+Kana (in Japanese with Han)"] = statistics.median(kana)
+        samples["Hira+Kana (in Japanese with Han)"] = kana
+    lines = ["| script | pairs | median units per letter |", "|---|---|---|"]
+    for script in sorted(weights):
+        lines.append(f"| {script} | {len(samples[script])} | {weights[script]:.3f} |")
     return lines
 
 
@@ -303,7 +315,7 @@ def main(argv=None) -> int:
     import yaml
 
     overrides = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)}
-    data = load(split, args.per_lang)
+    data = load(split, args.per_lang, CALIBRATION_LANGS if args.calibrate else LANGS)
     if args.grid:
         grid = {k: [yaml.safe_load(x) for x in v.split(",")] for k, v in (g.split("=", 1) for g in args.grid)}
         lines = [f"# Parallel stage: threshold sweep on split `{split}`", ""] + sweep(build_cases(data), grid,

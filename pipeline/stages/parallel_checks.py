@@ -47,6 +47,9 @@ _PLACEHOLDER = re.compile(
     r"|\{[A-Za-z0-9_.\[\]]{0,64}(?::[^{}]{0,32})?\}"  # {0} {name} {0:d} {}
     rf"|</?(?i:{'|'.join(_TAG_NAMES)})(?:\s[^<>]{{0,200}})?\s*/?>"  # <b> </b> <a href="..."> <br/>
 )
+# strftime conversions that are not printf ones (%H, %M, %Y, %-d, %Ey): left out of the
+# text, but not compared (a translation may reorder or change a date format).
+_STRFTIME = re.compile(r"%[-_0^#]?[EO]?[ABCDFGHIMPRSTUVWYZbhjklmrtuvwyz+]")
 _PRINTF_FLAGS = re.compile(r"^%(?:\d+\$)?[-#0+']*(?:\d+|\*)?(?:\.(?:\d+|\*))?")
 _TAG = re.compile(r"^<(/?)([A-Za-z][A-Za-z0-9]*)")
 _SPACES_IN = re.compile(r"\s+")
@@ -79,7 +82,8 @@ _GROUPING = regex.compile(r"[^\d]")
 
 
 def strip_placeholders(text: str) -> str:
-    return _PLACEHOLDER.sub(" ", text.replace("%%", " "))
+    """``text`` without placeholders, markup and strftime conversions (each a space)."""
+    return _STRFTIME.sub(" ", _PLACEHOLDER.sub(" ", text.replace("%%", " ")))
 
 
 def strip_urls_and_placeholders(text: str) -> str:
@@ -158,7 +162,8 @@ _CLOSERS = "\"'»«”“’‘」』）)]】〕》〉›‹ \t\u00a0\u3000"
 
 def final_mark(text: str, lang: str = "") -> str:
     """'question', 'exclamation', 'colon' or '' — the class of the text's last mark,
-    past closing quotes and brackets (and ellipses: "Save as…?" is a question)."""
+    past closing quotes and brackets (and ellipses: "Save as…?" is a question); a
+    Japanese sentence ending in the particle か is a question."""
     end = text.rstrip(_CLOSERS)
     while end.endswith(("…", "...")):
         end = end[:-1] if end.endswith("…") else end[:-3]
@@ -166,6 +171,8 @@ def final_mark(text: str, lang: str = "") -> str:
     if not end:
         return ""
     last = end[-1]
+    if lang.split("-", 1)[0] == "ja" and end.rstrip("。.").endswith("か"):  # Japanese asks with か。
+        return "question"
     if last in _GREEK_QUESTION:
         return "question" if lang.split("-", 1)[0] == "el" else ""
     return _CLASS_OF.get(last, "")

@@ -27,7 +27,7 @@ from pipeline.hashing import keyed_choice_index, stable_digest
 from pipeline.records import UNDETERMINED, Doc, Dropped
 from pipeline.text.langcodes import base_language, language_name, script_is_usual
 from pipeline.stages.parallel_checks import failing_check, length_units, untranslated
-from pipeline.stages.parallel_side import SideDecision, decide_side, side_evidence
+from pipeline.stages.parallel_side import SideDecision, SideEvidence, decide_side, side_evidence
 from pipeline.text.script import COMMON, dominant_script
 
 STAGE = "parallel"
@@ -199,18 +199,14 @@ class PairFilter:
             self._labels = frozenset(base_language(code) for code in labels()) if labels else frozenset()
         return not self._labels or base_language(lang) in self._labels
 
-    def _side(self, text: str, declared: str, other_text: str | None,
+    def _side(self, declared: str, evidence: SideEvidence, other: SideEvidence, pivot_side: bool,
               pivot_score: float | None = None) -> SideDecision:
-        """Decision for one side; ``other_text`` is the pivot side's text when this is the other side."""
-        section = self.section
-        carried = other_text if other_text is not None and not script_is_usual(declared, "Latn") else None
-        evidence = side_evidence(text, carried)
-        topk: tuple[tuple[str, float], ...] = ()
         model = self.identifier is not None and self._knows(declared)
+        topk: tuple[tuple[str, float], ...] = ()
         if model and evidence.script != COMMON:
             topk = tuple(self.identifier.predict_one(evidence.model_text).topk)
-        return decide_side(declared, evidence, topk, section, model=model,
-                           pivot_side=other_text is None, pivot_score=pivot_score)
+        return decide_side(declared, evidence, topk, self.section, model=model, pivot_side=pivot_side,
+                           pivot_score=pivot_score, other_has_letters=other.script != COMMON)
 
     def _rule(self, pair: BitextPair, scores: dict[str, float]) -> str | None:
         section = self.section
@@ -238,17 +234,20 @@ class PairFilter:
         texts = {"a": pair.text_a, "b": pair.text_b}
         if "untranslated" in section.checks and untranslated(texts[pivot_side], texts[other]):
             return "untranslated"
+        other_lang = pair.lang_a if other == "a" else pair.lang_b
+        pivot_evidence = side_evidence(texts[pivot_side])
+        # Latin words of a side in another script that occur on the pivot side are names carried over
+        carried = None if script_is_usual(other_lang, "Latn") else texts[pivot_side]
+        other_evidence = side_evidence(texts[other], carried)
         # the pivot side first: its score for the pivot language is the yardstick of row 5b
-        pivot_decision = self._side(texts[pivot_side], pivot, None)
-        decision = self._side(texts[other], pair.lang_a if other == "a" else pair.lang_b, texts[pivot_side],
-                              pivot_decision.declared_score)
+        pivot_decision = self._side(pivot, pivot_evidence, other_evidence, True)
+        decision = self._side(other_lang, other_evidence, pivot_evidence, False, pivot_decision.declared_score)
         for side, result in ((other, decision), (pivot_side, pivot_decision)):  # the likelier wrong side first
             if result.declared_score is not None:
                 scores[side] = result.declared_score
         for side, result in ((other, decision), (pivot_side, pivot_decision)):
             if result.reason is not None:
                 return f"{result.reason}_{SIDE_NAMES[side]}"
-        other_lang = pair.lang_a if other == "a" else pair.lang_b
         return failing_check(texts[pivot_side], texts[other], other_lang, section.checks)
 
     def check(self, pair: BitextPair) -> tuple[CheckedPair | Dropped, list[tuple[str, int]]]:
@@ -258,7 +257,9 @@ class PairFilter:
         doc = self._doc(pair, pair.text_a, pair.text_b, scores)
         stats = measure(doc)
         if rule is not None:
-            stats.append((f"{STAGE}/pairs/{pair_name(pair, self.section.pivot)}/dropped", 1))
+            name = pair_name(pair, self.section.pivot)
+            stats.append((f"{STAGE}/pairs/{name}/dropped", 1))
+            stats.append((f"{STAGE}/reasons/{name}/{rule}", 1))
             return Dropped(doc, f"{STAGE}:{rule}"), stats
         return CheckedPair(pair, doc, "b" if other_side(pair, self.section.pivot) == "a" else "a"), stats
 
@@ -297,6 +298,7 @@ class PairRenderer:
                 if result.drop_reason:
                     rule = result.drop_reason.split(":", 1)[-1]
                     stats.append((f"{STAGE}/pairs/{name}/dropped", 1))
+                    stats.append((f"{STAGE}/reasons/{name}/pii_{rule}", 1))
                     return Dropped(preview, f"{STAGE}:pii_{rule}"), stats
                 for entity in sorted(result.counts):
                     stats.append((f"{STAGE}/pii/entity/{entity}/{lang}", result.counts[entity]))

@@ -8,7 +8,9 @@ scripts and the model's best labels. The first row that applies decides:
 ====  ==========================================================  ===============================
 row   condition                                                   verdict
 ====  ==========================================================  ===============================
-1     the side has no letters (numbers, placeholders, symbols)    accept (nothing to contradict)
+1     the side has no letters (numbers, placeholders, symbols):  accept (nothing to contradict)
+      accepted when the other side has none either, else          or reject ``wrong_script``
+      rejected
 2     its dominant script is not how the declared language is     reject ``wrong_script``
       written (``hi`` in Latin letters, ``zh`` in Cyrillic)
 3     a script the declared language requires is missing (``ja``  reject ``wrong_script``
@@ -16,13 +18,20 @@ row   condition                                                   verdict
       contain is present (``zh`` with kana)
 4     language ID is off                                          accept
 5     the model gives another language that fits the side's      reject ``wrong_language``
-      scripts (rows 2-3 for that language) a score of at least
-      ``min_other_score`` and at least ``margin`` more than the
-      declared language's
+      scripts (rows 2-3 for that language; a ``ja`` label also
+      needs kana) a score of at least ``min_other_score``
+      (``pivot_min_other_score`` on the pivot side) and at least
+      ``margin`` more than the declared language's
+5b    other side only: the model's score for the pivot language  reject ``wrong_language``
+      on it is at least ``pivot_floor``, above the declared
+      language's, and at least ``pivot_ratio`` times its score
+      on the pivot side (the side is as English as the English
+      one)
 6     otherwise                                                   accept
 ====  ==========================================================  ===============================
 
-Labels that do not fit the side's scripts are ignored in row 5, so a label the
+Rows 4-5b are skipped (row 4) when the model has no label for the declared
+language. Labels that do not fit the side's scripts are ignored in row 5, so a label the
 model gives by mistake ("hy" for the Latin "Enter a valid URL.", "ja" for kana-less
 Chinese) does not reject a side.
 """
@@ -34,7 +43,8 @@ from typing import NamedTuple
 
 from pipeline.stages.parallel_checks import strip_urls_and_placeholders
 from pipeline.text.langcodes import base_language, interchangeable, script_is_usual
-from pipeline.text.script import COMMON, dominant_script_of_counts, script_counts
+from pipeline.text.profile import analyze
+from pipeline.text.script import COMMON
 
 _NOT_WORD = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
 _LATIN_WORD = regex.compile(r"(?<![\p{L}\p{M}])\p{Script=Latin}[\p{Script=Latin}\p{M}]*(?![\p{L}\p{M}])")
@@ -45,6 +55,7 @@ class SideEvidence(NamedTuple):
 
     script: str  # dominant script of its letters ("Zyyy": none)
     present: frozenset  # scripts with at least one letter
+    han_variant: str | None  # "Hans" | "Hant" when its Han characters are clearly one system
     model_text: str  # the side's words (letters, marks, digits) without placeholders, markup, URLs
 
 
@@ -56,7 +67,8 @@ class SideDecision(NamedTuple):
 
 
 def side_evidence(text: str, carried_from: str | None = None) -> SideEvidence:
-    """Script analysis of a side without its placeholders, markup, URLs and e-mail addresses.
+    """Script analysis (:func:`pipeline.text.profile.analyze`: a CJK character weighs like a
+    word) of a side without its placeholders, markup, URLs and e-mail addresses.
 
     ``carried_from``: the other side's text, for a side whose language is not written in
     Latin letters: its Latin words that occur there ("مستند AppleWorks" / "AppleWorks
@@ -67,8 +79,11 @@ def side_evidence(text: str, carried_from: str | None = None) -> SideEvidence:
         folded = carried_from.casefold()
         clean = _LATIN_WORD.sub(lambda m: " " if m.group().casefold() in folded else m.group(), clean)
         clean = " ".join(clean.split())
-    counts = script_counts(clean)
-    return SideEvidence(dominant_script_of_counts(counts), frozenset(counts), clean)
+    profile = analyze(clean)
+    if carried_from is not None and not profile.has_letters:  # nothing but carried words: keep them
+        return side_evidence(text)
+    return SideEvidence(profile.dominant, frozenset(s for s, w in profile.weights.items() if w > 0),
+                        profile.han_variant, clean)
 
 
 def _same_language(label: str, declared: str) -> bool:
@@ -80,29 +95,41 @@ def _table_entry(table: dict[str, list[str]], code: str) -> list[str] | None:
     return table.get(code) or table.get(base_language(code))
 
 
-def script_fits(code: str, evidence: SideEvidence, section) -> bool:
-    """Rows 2-3 for ``code``: the side's scripts are how that language is written."""
+def script_fits(code: str, evidence: SideEvidence, section, label: bool = False) -> bool:
+    """Rows 2-3 for ``code``: the side's scripts are how that language is written.
+
+    ``label``: ``code`` is a model label, not the declaration; it must also have the
+    scripts of ``label_required_scripts`` (the model's ``ja`` counts only with kana).
+    """
     if not script_is_usual(code, evidence.script):
         return False
-    required = _table_entry(section.required_scripts, code)
-    if required and not any(script in evidence.present for script in required):
-        return False
+    tables = [section.required_scripts] + ([section.label_required_scripts] if label else [])
+    for table in tables:
+        required = _table_entry(table, code)
+        if required and not any(script in evidence.present for script in required):
+            return False
     forbidden = _table_entry(section.forbidden_scripts, code)
-    return not (forbidden and any(script in evidence.present for script in forbidden))
+    if forbidden and any(script in evidence.present for script in forbidden):
+        return False
+    # a declared script subtag of Han (zh-Hans, zh-Hant) must not be contradicted by the characters
+    wanted = code.split("-")[1] if code.count("-") == 1 and code.split("-")[1] in ("Hans", "Hant") else None
+    return not (wanted and evidence.han_variant and evidence.han_variant != wanted)
 
 
 def decide_side(declared: str, evidence: SideEvidence, topk, section, model: bool = True,
-                pivot_side: bool = False, pivot_score: float | None = None) -> SideDecision:
+                pivot_side: bool = False, pivot_score: float | None = None,
+                other_has_letters: bool = True) -> SideDecision:
     """The decision table above for a side declared ``declared``; ``topk`` is the model's
     (code, score) labels, best first (empty when the side was not given to a model).
 
     ``pivot_side``: the side declared in the pivot language, held to
     ``pivot_min_other_score`` instead of ``min_other_score``. ``pivot_score``: for the
     other side, the model's score for the pivot language on the pivot side (row 5b).
-    ``model=False`` or an empty ``topk`` for a language the model does not know: row 4.
+    ``model=False`` (language ID off, or a language the model does not know): row 4.
+    ``other_has_letters``: the other side of the pair has letters (row 1).
     """
     if evidence.script == COMMON:
-        return SideDecision(1, None, None)
+        return SideDecision(1, "wrong_script" if other_has_letters else None, None)
     if not script_is_usual(declared, evidence.script):
         return SideDecision(2, "wrong_script", None)
     if not script_fits(declared, evidence, section):
@@ -115,7 +142,7 @@ def decide_side(declared: str, evidence: SideEvidence, topk, section, model: boo
     for code, score in topk:
         if _same_language(code, declared):
             declared_score = max(declared_score, float(score))
-        elif best is None and script_fits(code, evidence, section):
+        elif best is None and script_fits(code, evidence, section, label=True):
             best = (code, float(score))
         if _same_language(code, section.pivot):
             pivot_here = max(pivot_here, float(score))
