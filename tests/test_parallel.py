@@ -81,6 +81,7 @@ def test_config_defaults_and_descriptions():
     assert section.enabled is False and section.pivot == "en" and section.max_length_ratio == 2.2
     assert section.length_unit == "words" and section.length_slack == 1.0
     assert (section.margin, section.min_other_score, section.pivot_min_other_score) == (0.4, 0.5, 0.9)
+    assert section.pivot_ratio is None and section.pivot_floor == 0.3 and section.top_k == 5
     assert section.required_scripts == {"ko": ["Hang"]} and section.forbidden_scripts == {"zh": ["Hira", "Kana"]}
     assert section.label_required_scripts == {"ja": ["Hira", "Kana"]}
     assert section.checks == ["untranslated", "placeholders", "numbers", "urls", "latin_tokens", "punctuation"]
@@ -223,6 +224,7 @@ def test_decision_table_row_by_row():
     topk = [("en", 0.45), ("de", 0.05)]
     assert _decide("de", "Union of the Comoros", topk, pivot_score=0.5, pivot_ratio=0.8, pivot_floor=0.3) == \
         (5, "wrong_language", 0.05, ("en", 0.45))
+    assert _decide("de", "Union of the Comoros", topk, pivot_score=0.5)[:2] == (6, None)  # off by default
     assert _decide("de", "Union of the Comoros", topk, pivot_score=0.9, pivot_ratio=0.8, pivot_floor=0.3)[:2] == \
         (6, None)
     # row 6: otherwise accepted, with the declared language's score

@@ -91,14 +91,15 @@ class ParallelConfig(StageConfig):
         description="Language decision: min_other_score for the side declared in the pivot language (its "
         "language is rarely wrong, and the model is least sure on short pivot strings).",
     )
-    pivot_ratio: float = Field(
-        0.5, ge=0.0,
-        description="Language decision: the other side is rejected when the model's score for the pivot "
-        "language on it is at least pivot_floor, more than its declared language's, and at least pivot_ratio "
-        "times the pivot language's score on the pivot side (the side is as English as the English one).",
+    pivot_ratio: float | None = Field(
+        None, ge=0.0,
+        description="Language decision, off by default (null): the other side is rejected when the model's "
+        "score for the pivot language on it is at least pivot_floor, more than its declared language's, and "
+        "at least pivot_ratio times the pivot language's score on the pivot side (as English as the English "
+        "side). On real UI strings it drops more true pairs than English ones (docs/parallel.md).",
     )
     pivot_floor: float = Field(
-        0.1, ge=0.0, le=1.0, description="Language decision: see pivot_ratio."
+        0.3, ge=0.0, le=1.0, description="Language decision: see pivot_ratio."
     )
     top_k: int = Field(5, ge=1, le=50, description="Language decision: how many of the model's labels are read.")
     required_scripts: dict[str, list[str]] = Field(

@@ -13,16 +13,19 @@ row   condition                                                   verdict
       rejected
 2     its dominant script is not how the declared language is     reject ``wrong_script``
       written (``hi`` in Latin letters, ``zh`` in Cyrillic)
-3     a script the declared language requires is missing (``ja``  reject ``wrong_script``
-      without kana, ``ko`` without Hangul) or one it cannot
-      contain is present (``zh`` with kana)
-4     language ID is off                                          accept
+3     a script the declared language requires is missing (``ko``  reject ``wrong_script``
+      without Hangul), one it cannot contain is present (``zh``
+      with kana), or its Han characters contradict a declared
+      ``zh-Hans``/``zh-Hant``
+4     language ID is off, or the model has no label for the       accept
+      declared language
 5     the model gives another language that fits the side's      reject ``wrong_language``
       scripts (rows 2-3 for that language; a ``ja`` label also
       needs kana) a score of at least ``min_other_score``
       (``pivot_min_other_score`` on the pivot side) and at least
       ``margin`` more than the declared language's
-5b    other side only: the model's score for the pivot language  reject ``wrong_language``
+5b    other side, with ``pivot_ratio`` set (off by default):     reject ``wrong_language``
+      the model's score for the pivot language
       on it is at least ``pivot_floor``, above the declared
       language's, and at least ``pivot_ratio`` times its score
       on the pivot side (the side is as English as the English
@@ -30,8 +33,7 @@ row   condition                                                   verdict
 6     otherwise                                                   accept
 ====  ==========================================================  ===============================
 
-Rows 4-5b are skipped (row 4) when the model has no label for the declared
-language. Labels that do not fit the side's scripts are ignored in row 5, so a label the
+Labels that do not fit the side's scripts are ignored in row 5, so a label the
 model gives by mistake ("hy" for the Latin "Enter a valid URL.", "ja" for kana-less
 Chinese) does not reject a side.
 """
@@ -149,7 +151,7 @@ def decide_side(declared: str, evidence: SideEvidence, topk, section, model: boo
     floor = section.pivot_min_other_score if pivot_side else section.min_other_score
     if best is not None and best[1] >= floor and best[1] - declared_score >= section.margin:
         return SideDecision(5, "wrong_language", declared_score, best)
-    if (not pivot_side and pivot_score and pivot_here >= section.pivot_floor
+    if (not pivot_side and section.pivot_ratio is not None and pivot_score and pivot_here >= section.pivot_floor
             and pivot_here >= section.pivot_ratio * pivot_score and pivot_here > declared_score):
         return SideDecision(5, "wrong_language", declared_score, (section.pivot, pivot_here))
     return SideDecision(6, None, declared_score, best)
