@@ -21,7 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "mixture", "runners"]
+ORDER = ["peers", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "parallel", "parallel_calibration", "mixture",
+         "runners"]
 
 # result name -> command that regenerates it
 COMMANDS = {
@@ -32,6 +33,9 @@ COMMANDS = {
     "dedup_quality": "python benchmarks/dedup_quality.py",
     "pii": "python benchmarks/bench_pii.py",
     "pii_eval": "python benchmarks/pii_eval.py",
+    "parallel": "python benchmarks/parallel_eval.py --out benchmarks/results/parallel.md",
+    "parallel_calibration": "python benchmarks/parallel_eval.py --calibrate --per-lang 3000 "
+                            "--out benchmarks/results/parallel_calibration.md",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",
     "runners": "python benchmarks/bench_runners.py > benchmarks/results/runners.md",
 }

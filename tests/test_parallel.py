@@ -79,7 +79,7 @@ def _reason(result):
 def test_config_defaults_and_descriptions():
     section = ParallelConfig()
     assert section.enabled is False and section.pivot == "en" and section.max_length_ratio == 2.2
-    assert section.length_unit == "words" and section.length_slack == 1.0
+    assert section.length_unit == "words" and section.length_slack == 1.0 and section.length_weights == {"vi": 0.67}
     assert (section.margin, section.min_other_score, section.pivot_min_other_score) == (0.4, 0.5, 0.9)
     assert section.pivot_ratio is None and section.pivot_floor == 0.3 and section.top_k == 5
     assert section.required_scripts == {"ko": ["Hang"]} and section.forbidden_scripts == {"zh": ["Hira", "Kana"]}
@@ -113,6 +113,7 @@ def test_config_normalises_and_validates():
         {"checks": ["spelling"]},
         {"char_weights": {"Latn": 0.5}},
         {"char_weights": {"Thai": 0}},
+        {"length_weights": {"vi": -1}},
         {"length_unit": "letters"},
         {"min_score": 0.5},
         {"unknown_key": 1},
@@ -162,6 +163,11 @@ def test_length_ratio_in_script_aware_units():
     assert _reason(_filter({}, length_unit="tokens", max_length_ratio=2.2).check(
         _pair("Good day.", th, "en", "th"))[0]) == "parallel:length_ratio"
     assert _reason(f.check(_pair("Good day.", th, "en", "th"))[0]) != "parallel:length_ratio"
+    # Vietnamese writes syllables as words: its length is weighted
+    en, vi = "Show hidden files", "Hiển thị tất cả các tập tin bị ẩn đi"  # 10 syllables
+    table = {en: ("en", 0.9), vi: ("vi", 0.99)}
+    assert _reason(_filter(table).check(_pair(en, vi, "en", "vi"))[0]) == "kept"
+    assert _reason(_filter(table, length_weights={}).check(_pair(en, vi, "en", "vi"))[0]) == "parallel:length_ratio"
     # slack: one word against three is not a length mismatch
     assert _reason(_filter({"Cancel": ("en", 0.9), "Abbrechen und schließen": ("de", 0.9)}).check(
         _pair("Cancel", "Abbrechen und schließen"))[0]) == "kept"

@@ -33,6 +33,9 @@ CHECK_NAMES = ("untranslated", "placeholders", "numbers", "urls", "latin_tokens"
 # Word-like length units per letter of the scripts written without spaces, so that a
 # translation and its English source measure about the same (see docs/parallel.md:
 # calibrated with benchmarks/parallel_eval.py --calibrate on the tune split).
+# Per declared language, a factor on the length (same calibration): Vietnamese separates
+# syllables, not words, with spaces.
+DEFAULT_LENGTH_WEIGHTS = {"vi": 0.67}
 # Lao has too few pairs there and takes Thai's weight.
 DEFAULT_CHAR_WEIGHTS = {"Hani": 0.55, "Hira": 0.19, "Kana": 0.19, "Thai": 0.18, "Laoo": 0.18, "Khmr": 0.18,
                         "Mymr": 0.15}
@@ -128,6 +131,11 @@ class ParallelConfig(StageConfig):
         description="length_unit words: units per letter of a script written without spaces (ISO 15924); "
         "other such scripts count 1 per letter. Setting this key replaces the default table.",
     )
+    length_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_LENGTH_WEIGHTS),
+        description="length_unit words: declared language -> factor on its side's length (default {vi: 0.67}: "
+        "Vietnamese writes every syllable as a word). Setting this key replaces the default table.",
+    )
     max_length_ratio: float = Field(
         2.2, ge=1.0,
         description="Largest (longer + length_slack) / (shorter + length_slack) of the two sides' lengths.",
@@ -202,6 +210,16 @@ class ParallelConfig(StageConfig):
             if not weight > 0:
                 raise ValueError(f"char_weights['{script}'] must be > 0 (got {weight})")
         return dict(sorted(value.items()))
+
+    @field_validator("length_weights", mode="after")
+    @classmethod
+    def _length_weight_codes(cls, value: dict[str, float]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for code in sorted(value):
+            if not value[code] > 0:
+                raise ValueError(f"length_weights['{code}'] must be > 0 (got {value[code]})")
+            out[_normalize_code(code)] = float(value[code])
+        return out
 
     @field_validator("checks", mode="after")
     @classmethod

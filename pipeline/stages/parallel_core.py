@@ -186,11 +186,12 @@ class PairFilter:
                    lang_score=float(scores.get(side, 0.0)), script=script,
                    tokens=self.counter.count(rendering.text), metadata=metadata)
 
-    def _length(self, text: str) -> float:
+    def _length(self, text: str, lang: str) -> float:
         section = self.section
         if section.length_unit == "tokens":
             return float(self.counter.count(text))
-        return length_units(text, section.char_weights, 1.0)
+        weight = section.length_weights.get(lang, section.length_weights.get(base_language(lang), 1.0))
+        return weight * length_units(text, section.char_weights, 1.0)
 
     def _knows(self, lang: str) -> bool:
         """The model has a label for the language (True when it cannot list its labels)."""
@@ -226,7 +227,7 @@ class PairFilter:
                 return f"too_few_tokens_{SIDE_NAMES[side]}"
             if tokens[side] > section.max_tokens:
                 return f"too_many_tokens_{SIDE_NAMES[side]}"
-        short, long_ = sorted((self._length(pair.text_a), self._length(pair.text_b)))
+        short, long_ = sorted((self._length(pair.text_a, pair.lang_a), self._length(pair.text_b, pair.lang_b)))
         if long_ + section.length_slack > section.max_length_ratio * (short + section.length_slack):
             return "length_ratio"
         other = other_side(pair, pivot)
