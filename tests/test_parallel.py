@@ -80,7 +80,7 @@ def test_config_defaults_and_descriptions():
     section = ParallelConfig()
     assert section.enabled is False and section.pivot == "en" and section.max_length_ratio == 2.2
     assert section.length_unit == "words" and section.length_slack == 1.0 and section.length_weights == {"vi": 0.67}
-    assert (section.margin, section.min_other_score, section.pivot_min_other_score) == (0.4, 0.5, 0.9)
+    assert (section.margin, section.min_other_score, section.pivot_min_other_score) == (0.6, 0.5, 0.9)
     assert section.pivot_ratio is None and section.pivot_floor == 0.3 and section.top_k == 5
     assert section.required_scripts == {"ko": ["Hang"]} and section.forbidden_scripts == {"zh": ["Hira", "Kana"]}
     assert section.label_required_scripts == {"ja": ["Hira", "Kana"]}

@@ -81,7 +81,7 @@ class ParallelConfig(StageConfig):
         "even when that stage is off); false trusts the declared languages.",
     )
     margin: float = Field(
-        0.4, ge=0.0, le=1.0,
+        0.6, ge=0.0, le=1.0,
         description="Language decision: a side is rejected when the model gives another language that fits "
         "the side's script at least min_other_score and at least this much more than the declared language.",
     )
