@@ -159,6 +159,25 @@ def fairness(texts: list[dict[str, str]], checker: QualityChecker) -> tuple[list
     return rows, summary
 
 
+def word_counts(texts: list[dict[str, str]], checker: QualityChecker) -> list[str]:
+    """Words (units for spaceless scripts) of the same texts in every language, as the
+    Gopher rules count them, next to the min_words the shipped settings apply."""
+    from pipeline.stages.quality_core import TextView
+
+    def words(text: str) -> int:
+        return len(TextView(text, dominant_script(text)).words)
+
+    english = sum(words(prose["en"]) for prose in texts)
+    rows = ["| lang | script | words, text 1 | words, text 2 | per English word | shipped `gopher.min_words` |",
+            "|---|---|---:|---:|---:|---:|"]
+    for lang in sorted(texts[0]):
+        counts = [words(prose[lang]) for prose in texts]
+        script = dominant_script(texts[0][lang])
+        rows.append(f"| {lang} | {script} | {counts[0]} | {counts[1]} | {sum(counts) / english:.2f} | "
+                    f"{checker.rules(lang, script).gopher.min_words} |")
+    return rows
+
+
 def _demo_records(path: str):
     if path.endswith(".gz"):
         import gzip
@@ -310,6 +329,11 @@ def main(argv=None) -> int:
         "",
         "Drop rate of windows holding at least half of the text: "
         + ", ".join(f"{lang} {100 * rate:.0f}%" for lang, rate in sorted(summary.items())) + ".",
+        "",
+        "Words of the two full texts as the Gopher rules count them (characters of spaceless scripts are "
+        "units), and the minimum the shipped per-script and per-language settings apply:",
+        "",
+        *word_counts(texts, checker),
         "",
         "## Demo corpus",
         "",

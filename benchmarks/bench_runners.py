@@ -1,6 +1,6 @@
 """Wall time of the same job on the runners that run offline, and a check that they agree.
 
-    python benchmarks/bench_runners.py [--docs 20000] [--workers 4] [--out BENCH_DIR]
+    python benchmarks/bench_runners.py [--docs 5000] [--workers 2] [--out BENCH_DIR]
 
 Generates a synthetic multilingual JSONL corpus (optional stages off: this measures the
 runner, reading and shard writing, not the stages), then runs `mixture run` with:
@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from machine import cpu_model, measured_run  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 WORDS = {
     "en": "the quick brown fox jumps over a lazy dog while rivers run to the sea".split(),
@@ -96,13 +98,15 @@ def job_service(workdir: str):
             proc.wait()
 
 
-def timed_run(config: str, output: str, flags: list[str], timeout: float) -> float:
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pipeline", "run", config, "--output", output, "--quiet", *flags],
-                          timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0:  # worker processes log to stderr; show it only when the run failed
-        raise SystemExit(f"run failed ({' '.join(flags)}):\n{done.stderr[-4000:]}")
-    return time.perf_counter() - started
+def timed_run(config: str, output: str, flags: list[str], timeout: float) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one `mixture run` process and the workers it starts."""
+    return measured_run([sys.executable, "-m", "pipeline", "run", config, "--output", output, "--quiet", *flags],
+                        timeout=timeout)
+
+
+def corpus_bytes(root: str) -> int:
+    corpus = os.path.join(root, "corpus")
+    return sum(os.path.getsize(os.path.join(corpus, n)) for n in os.listdir(corpus))
 
 
 def digests(output: str) -> dict[str, str]:
@@ -112,13 +116,15 @@ def digests(output: str) -> dict[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=int, default=20000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--docs", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--out", help="working directory (default: a temporary one)")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()[0]
     root = args.out or tempfile.mkdtemp(prefix="bench-runners-")
     config = make_corpus(root, args.docs)
+    size_mb = corpus_bytes(root) / 1e6
     rows, reference, same = [], None, True
     runs = [
         ("FnApiRunner in_memory", ["--direct_running_mode", "in_memory"]),
@@ -130,23 +136,29 @@ def main() -> int:
         output = os.path.join(root, f"out-{i}")
         if flags is None:
             with job_service(root) as port:
-                seconds = timed_run(config, output, ["--runner", "PortableRunner", "--job_endpoint",
+                seconds, rss = timed_run(config, output, ["--runner", "PortableRunner", "--job_endpoint",
                                                      f"localhost:{port}", "--environment_type", "LOOPBACK"],
                                     args.timeout)
         else:
-            seconds = timed_run(config, output, flags, args.timeout)
+            seconds, rss = timed_run(config, output, flags, args.timeout)
         got = digests(output)
         reference = reference or got
         same &= got == reference
-        rows.append((name, seconds, args.docs / seconds, got == reference))
+        rows.append((name, seconds, args.docs / seconds, size_mb / seconds, rss, got == reference))
     lines = ["# Runner benchmark", "",
              f"Command: `python benchmarks/bench_runners.py --docs {args.docs} --workers {args.workers}`.", "",
-             f"Runner overhead: {args.docs:,} synthetic documents, optional stages off, 16 Parquet shards "
-             f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-             f"Python {platform.python_version()}).", "",
-             "| runner | wall s | docs/s | shards identical |", "|---|---:|---:|---|"]
-    for name, seconds, rate, ok in rows:
-        lines.append(f"| {name} | {seconds:.1f} | {rate:,.0f} | {'yes' if ok else 'NO'} |")
+             f"Runner overhead: {args.docs:,} synthetic documents ({size_mb:.1f} MB of JSONL in 16 files, "
+             "5 languages), optional stages off, 16 Parquet shards. Machine: "
+             f"{os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
+             f"1-minute load average {load_at_start:.1f} at the start (the machine is shared).", "",
+             "Wall seconds, docs/s and MB/s (input bytes per wall second) cover the whole `mixture run` process, "
+             "start-up and report included. Peak RSS is `os.wait4`'s `ru_maxrss` of the run process: the largest "
+             "of it and the worker processes it started (multi_processing); for the portable runner the local "
+             "job service is a separate process and is not included.", "",
+             "| runner | wall s | docs/s | MB/s | peak RSS MB | shards identical |",
+             "|---|---:|---:|---:|---:|---|"]
+    for name, seconds, rate, mbps, rss, ok in rows:
+        lines.append(f"| {name} | {seconds:.1f} | {rate:,.0f} | {mbps:.2f} | {rss:,.0f} | {'yes' if ok else 'NO'} |")
     text = "\n".join(lines) + "\n"
     results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "runners.md")
     with open(results, "w", encoding="utf-8") as f:

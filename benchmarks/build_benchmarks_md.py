@@ -21,12 +21,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "parallel", "parallel_calibration", "mixture",
-         "runners"]
+ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "parallel",
+         "parallel_calibration", "mixture", "runners", "demo"]
 
 # result name -> command that regenerates it
 COMMANDS = {
     "peers": "python benchmarks/bench_peers.py",
+    "web": "python benchmarks/bench_web.py  # peer venv also needs: pip install faust-cchardet python-magic lxml_html_clean",
     "langid": "python benchmarks/bench_langid.py",
     "quality": "python benchmarks/bench_quality.py",
     "dedup": "python benchmarks/bench_dedup.py --docs 1000 10000",
@@ -37,7 +38,8 @@ COMMANDS = {
     "parallel_calibration": "python benchmarks/parallel_eval.py --calibrate --per-lang 3000 "
                             "--out benchmarks/results/parallel_calibration.md",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",
-    "runners": "python benchmarks/bench_runners.py > benchmarks/results/runners.md",
+    "runners": "python benchmarks/bench_runners.py --docs 5000 --workers 2",
+    "demo": "python benchmarks/demo_run.py",
 }
 
 HEADER = """# Benchmarks
@@ -46,8 +48,11 @@ Speed, memory and outcome of the pipeline's stages, measured by the scripts in
 `benchmarks/` (never by timed tests), and compared with a peer tool,
 [datatrove](https://github.com/huggingface/datatrove) (and, for quality rules,
 [Dolma](https://github.com/allenai/dolma)), doing the same work on the same machine in
-the same run. Every figure names its machine, input, docs/s, MB/s and peak
-RSS; the machine is a shared 2-CPU box, so CPU seconds are steadier than wall seconds.
+the same run. Each section names its machine, its input and the command that wrote it.
+Speed is given in docs/s, and in MB/s of input where a table has that column; memory as
+the peak RSS of the measured process; accuracy and outcome figures say which data they
+come from. The machine is a shared 2-CPU box, so CPU seconds are steadier than wall
+seconds.
 
 This file is generated: do not edit it by hand. To reproduce, from the repository root
 with the project installed (`pip install -e '.[test]'`):

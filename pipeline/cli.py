@@ -167,12 +167,8 @@ def _root_cause(exc: BaseException) -> str:
 
 def _cmd_plan(args) -> int:
     from pipeline.config import ConfigError
+    from pipeline.mixture.plan import run_plan
 
-    try:
-        from pipeline.mixture.plan import run_plan
-    except ImportError:
-        _error("`mixture plan` is not available in this build")
-        return EXIT_FAILED
     try:
         return run_plan(args.config, compute_flops=args.compute_flops, params=args.params,
                         tokens=args.tokens, as_json=args.json, from_dir=args.from_dir)

@@ -1,6 +1,6 @@
 """Builds the Beam graph from a validated Config and runs it: the only place that wires stages.
 
-    read ─► unique ids ─► normalize ─► language ID ─► token count ─► quality ─► dedup ─► PII
+    read ─► unique ids ─► normalize ─► language ID ─► token count ─► url ─► quality ─► dedup ─► PII
          ─► (+ parallel data) ─► control tokens ─► mixture sampling ─► canaries ─► shards          (+ rejected/, stats for the report)
 
 Every stage returns {"kept", "dropped", "stats"} (see pipeline/stages/base.py). Dropped
@@ -181,6 +181,12 @@ def _tokens(config: Config) -> beam.PTransform:
     return CountTokens(config)
 
 
+def _url_filter(config: Config) -> beam.PTransform:
+    from pipeline.stages.url_filter import UrlFilter
+
+    return UrlFilter(config.url_filter)
+
+
 def _quality(config: Config) -> beam.PTransform:
     from pipeline.stages.quality import QualityFilter
 
@@ -242,6 +248,7 @@ LABEL_STAGES: list[StageSpec] = [
     StageSpec("tokens", lambda c: True, _tokens),
 ]
 FILTER_STAGES: list[StageSpec] = [
+    StageSpec("url", lambda c: c.url_filter.enabled, _url_filter),
     StageSpec("quality", lambda c: c.quality.enabled, _quality),
     StageSpec("dedup", lambda c: c.dedup.enabled, _dedup),
     StageSpec("pii", lambda c: c.pii.enabled, _pii),
@@ -637,9 +644,10 @@ def finish_run(config: Config, layout: RunLayout) -> tuple[dict, dict, dict]:
 
     accounting = accounting_of(stats)
     if not accounting["balanced"]:
-        from pipeline.report.figures import accounting_line
+        from pipeline.report.figures import accounting_line, imbalance
 
-        raise AccountingError(f"records do not balance: {accounting_line(accounting)}")
+        raise AccountingError(f"records do not balance: {'; '.join(imbalance(accounting))}. "
+                              f"{accounting_line(accounting)}")
     shard_docs = sum(e["documents"] for e in entries)
     if shard_docs != accounting["written"]:
         raise AccountingError(f"shards hold {shard_docs} documents but {accounting['written']} were counted")

@@ -46,7 +46,7 @@ def test_far_tail_keeps_its_precision():
 
 
 def test_agrees_with_scipy_where_scipy_is_accurate():
-    stats = pytest.importorskip("scipy.stats")
+    from scipy import stats
     for alpha in (0.0, 0.7, 4.0, -4.0):
         for z in (-6.0, -2.0, 0.3, 2.5):
             assert ce.skew_normal_log_cdf(z, alpha) == pytest.approx(float(stats.skewnorm.logcdf(z, alpha)),

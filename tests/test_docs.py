@@ -32,7 +32,7 @@ def test_every_config_key_has_a_description():
 
 
 def test_stage_cores_do_not_import_beam():
-    """DESIGN.md: each stage's core is plain Python, testable without Beam."""
+    """README (Development): each stage's core is plain Python, testable without Beam."""
     import subprocess
     import sys
 

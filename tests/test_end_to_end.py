@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.cli import main
+from pipeline.config import load_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO = os.path.join(ROOT, "mixtures", "demo.yaml")
@@ -137,6 +138,8 @@ def test_planted_duplicates_and_low_quality_pages_are_dropped(demo_run):
         assert not (pair["a"] in ids and pair["b"] in ids), pair
     for page in planted["low_quality"]:
         assert page["id"] not in ids, page
+    for dup in planted["url_duplicates"]:
+        assert dup["dropped_id"] not in ids and dup["kept_id"] in ids, dup
 
 
 def test_canaries_are_injected_as_declared_in_the_secret_manifest(demo_run):
@@ -164,15 +167,39 @@ def test_parallel_examples_and_control_tokens_reach_the_mixture(demo_run):
     assert report["accounting"]["dropped_by_stage"]["parallel"] == len(planted_bad)
 
 
-def test_every_bucket_is_within_one_point_of_its_target_share(demo_run):
+def test_planted_toxic_pages_get_their_toxicity_level_in_the_shards(demo_run):
+    """The demo shows every level: the pages planted with profanity carry the level
+    planted.json gives them (selected ones), or no toxicity token (not selected)."""
+    rows = {r["id"]: r for r in _read_shards(demo_run)}
+    planted = json.load(open(os.path.join(SAMPLE, "planted.json")))["toxicity"]
+    assert {p["level"] for p in planted if p["selected_by_demo_seed"]} == {"medium", "high"}
+    for page in planted:
+        text = rows[page["id"]]["text"]
+        if page["selected_by_demo_seed"]:
+            assert text.startswith(f"<|toxicity:{page['level']}|><|lang:{page['lang']}|>"), page["id"]
+        else:
+            assert not text.startswith("<|"), page["id"]
+    report = json.load(open(os.path.join(demo_run, "report", "report.json")))
+    levels = {}
+    for row in report["control_tokens"]["languages"]:
+        for level, n in row["levels"].items():
+            levels[level] = levels.get(level, 0) + n
+    marked = [p for p in planted if p["selected_by_demo_seed"]]
+    assert levels["medium"] == sum(p["level"] == "medium" for p in marked)
+    assert levels["high"] == sum(p["level"] == "high" for p in marked)
+
+
+def test_every_bucket_is_within_one_point_of_its_target_share(demo_run, monkeypatch):
     report = json.load(open(os.path.join(demo_run, "report", "report.json")))
     buckets = report["mixture"]["buckets"]
     assert len(buckets) >= 20
     off = [(b["source"], b["lang"], b["target_pct"], b["achieved_pct"]) for b in buckets
            if abs(b["achieved_pct"] - b["target_pct"]) > 1.0]
     assert not off
-    epochs_cap = report["stats"].get("mixture/budget_tokens") and 4
-    assert all(b["epochs"] <= epochs_cap + 1e-9 for b in buckets)
+    monkeypatch.chdir(ROOT)  # the demo's input paths are relative to the repository
+    config = load_config(DEMO)
+    assert report["stats"]["mixture/budget_tokens"] == config.mixture.budget.tokens
+    assert all(b["epochs"] <= config.mixture.max_epochs + 1e-9 for b in buckets)
 
 
 def _can_unshare_network():
@@ -185,7 +212,7 @@ def _can_unshare_network():
 
 
 def test_the_demo_runs_without_any_network(demo_run, tmp_path):
-    """SPEC: no network access at run time, ever. The whole job runs in a network
+    """No network access at run time, ever (README: nothing is downloaded). The whole job runs in a network
     namespace with no interface at all and writes the same shards."""
     if not _can_unshare_network():
         pytest.skip("needs `unshare -n` (root or user namespaces)")

@@ -12,7 +12,7 @@ from pipeline.mixture.budget import budget_from_config, plan_budget
 
 def test_chinchilla_example():
     b = plan_budget(compute_flops=1e22, tokens_per_param=20)
-    # the figures, to three significant digits: N ≈ 9.13e9, D ≈ 1.83e11
+    # docs/mixture.md's figures, to three significant digits: N ≈ 9.13e9, D ≈ 1.83e11
     assert f"{b.params:.3g}" == "9.13e+09"
     assert f"{b.tokens:.3g}" == "1.83e+11"
     assert b.tokens == pytest.approx(20 * b.params)

@@ -72,6 +72,7 @@ def test_integer_rates_give_exact_counts(beam_pipeline):
             ("mixture/available_tokens/web/en", 100), ("mixture/available_docs/web/en", 10),
             ("mixture/target_tokens/web/en", 200), ("mixture/written_tokens/web/en", 200),
             ("mixture/written_docs/web/en", 20), ("mixture/copies/web/en", 10),
+            ("mixture/selected_docs/web/en", 10), ("mixture/selected_docs/code/und", 20),
             ("mixture/target_tokens/code/und", 100), ("mixture/written_tokens/code/und", 100),
             ("mixture/epochs/web/en", 2.0), ("mixture/epochs/code/und", 1.0), ("mixture/budget_tokens", 300),
         }
@@ -184,7 +185,7 @@ def test_achieved_shares_within_one_point_and_deterministic(tmp_path):
 
 
 def test_count_tokens_with_an_hf_tokenizer_in_batches(beam_pipeline, tmp_path):
-    tokenizers = pytest.importorskip("tokenizers")
+    import tokenizers
     from tokenizers import models, pre_tokenizers
 
     tok = tokenizers.Tokenizer(models.WordLevel({"[UNK]": 0, "a": 1, "b": 2}, unk_token="[UNK]"))

@@ -22,7 +22,7 @@ from pipeline.report.build import (
     write_runtime,
 )
 from pipeline.report.console import progress_line, watch_progress
-from pipeline.report.figures import accounting, funnel_steps, mixture_figures
+from pipeline.report.figures import accounting, accounting_line, funnel_steps, imbalance, mixture_figures
 from pipeline.report.tables import language_name, top_languages
 
 # 60 real language codes: more than the 50 the table lists
@@ -53,6 +53,7 @@ def _stats() -> dict:
         add(f"dropped/mixture:not_sampled/web/{lang}/tokens", 1000)
         add(f"mixture/available_tokens/web/{lang}", (final_docs + 10) * 100)
         add(f"mixture/target_tokens/web/{lang}", final_docs * 100)
+        add(f"mixture/selected_docs/web/{lang}", final_docs)
         add("read/web", final_docs + 30)
     # books: 'en' repeated (extra copies make final larger than filtered)
     for point, docs in (("input", 40), ("filtered", 40), ("final", 60)):
@@ -63,6 +64,7 @@ def _stats() -> dict:
     add("mixture/available_tokens/books/en", 40 * 5000)
     add("mixture/target_tokens/books/en", 60 * 5000)
     add("mixture/copies/books/en", 20)
+    add("mixture/selected_docs/books/en", 40)
     add("mixture/epochs/books/en", 1.5)
     add("mixture/budget_tokens", 6_000_000)
     add("read/books", 40 + 3)
@@ -144,7 +146,23 @@ def test_accounting_detects_imbalance():
     stats = _stats()
     stats["read/web"] += 1
     acct = accounting(stats)
-    assert not acct["read_balanced"] and not acct["balanced"]
+    assert not acct["read_balanced"] and acct["written_balanced"] and not acct["balanced"]
+    assert imbalance(acct) == [f"{acct['read']:,} records were read but {acct['read'] - 1:,} are accounted for "
+                               "(selected + dropped + rejected): a stage before the mixture lost or duplicated 1"]
+
+
+def test_accounting_detects_a_document_lost_after_sampling():
+    """selected is the sampler's own count, so a document that vanishes between the
+    sampler and the shards unbalances the written equation (and only that one)."""
+    stats = _stats()
+    stats["point/final/web/en/docs"] -= 1
+    acct = accounting(stats)
+    assert acct["read_balanced"] and not acct["written_balanced"] and not acct["balanced"]
+    assert acct["selected"] == sum(1000 - 15 * i for i in range(60)) + 40
+    assert imbalance(acct) == [
+        f"{acct['written']:,} documents reached the shards but the mixture and canary stages emitted "
+        f"{acct['written'] + 1:,} (selected + extra copies + canaries): 1 were lost or duplicated after sampling"]
+    assert accounting_line(acct).endswith("(NOT BALANCED)")
 
 
 def test_funnel_steps_end_at_written():
@@ -308,12 +326,24 @@ def test_mixture_report_on_a_directory_without_report_fails_cleanly(tmp_path, ca
 
 
 def test_empty_and_strange_runs_render_without_crashing(tmp_path):
-    for stats in ({}, {"read/web": 2, "rejected/web/invalid_json": 2}, {"foo": 1.5, "mixture/epochs/web/en": 0.25},
-                  {"point/final/web/en/docs": 1, "point/final/web/en/tokens": 0}):
+    empty = "the mixture is empty: no documents were written"
+    cases = [
+        ({}, [empty, "read 0 = selected 0 + dropped 0 + rejected 0; written 0 = selected 0 + extra copies 0 "
+                     "(balanced)"]),
+        ({"read/web": 2, "rejected/web/invalid_json": 2},
+         [empty, "read 2 = selected 0 + dropped 0 + rejected 2; written 0 = selected 0 + extra copies 0 (balanced)"]),
+        ({"foo": 1.5, "mixture/epochs/web/en": 0.25},
+         [empty, "read 0 = selected 0 + dropped 0 + rejected 0; written 0 = selected 0 + extra copies 0 "
+                 "(balanced)"]),
+        ({"point/final/web/en/docs": 1, "point/final/web/en/tokens": 0},
+         ["largest languages of the mixture (share of docs):", "  1. English (en)  100.00%  1 document, 0 tokens",
+          "read 0 = selected 0 + dropped 0 + rejected 0; written 1 = selected 0 + extra copies 0 (NOT BALANCED)"]),
+    ]
+    for stats, lines in cases:
         report = build_report(None, stats, {"read": 0}, {})
         files = render_files(json.loads(report_json(report)))
         assert files["report.html"].startswith(b"<!DOCTYPE html>")
-        assert summary_lines(report)
+        assert summary_lines(report) == lines
     write_runtime(str(tmp_path), 1.23456, {"read/records": 3})
     assert json.load(open(tmp_path / "report" / "runtime.json"))["seconds"] == 1.235
 

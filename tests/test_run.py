@@ -148,3 +148,26 @@ def test_report_finishes_a_run_whose_launcher_stopped_after_the_job(small, capsy
     assert os.path.exists(os.path.join(out, "report", "report.html"))
     assert main(["report", str(tmp / "nowhere")]) == 2
     assert "no report/report.json" in capsys.readouterr().err
+
+
+def test_a_run_that_loses_a_document_after_sampling_exits_3_with_the_imbalance(small, capsys, monkeypatch):
+    """A fault on purpose: the sampler chooses doc-007 (and counts it selected) but never
+    emits it. The launcher must notice that the shards hold one document fewer than the
+    mixture selected, exit with 3, say so, and write neither manifest nor report."""
+    from pipeline.mixture import transform
+
+    real = transform.make_copies
+
+    def losing_copies(doc, n):
+        return [] if doc.id == "doc-007" else real(doc, n)
+
+    monkeypatch.setattr(transform, "make_copies", losing_copies)
+    tmp, config_path = small
+    assert main(["run", config_path, "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == (
+        "mixture: error: records do not balance: 59 documents reached the shards but the mixture and canary "
+        "stages emitted 60 (selected + extra copies + canaries): 1 were lost or duplicated after sampling. "
+        "read 61 = selected 60 + dropped 0 + rejected 1; written 59 = selected 60 + extra copies 0 (NOT BALANCED)")
+    assert not os.path.exists(tmp / "out" / "manifest.json")
+    assert not os.path.exists(tmp / "out" / "report" / "report.json")

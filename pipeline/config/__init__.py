@@ -24,6 +24,7 @@ from pipeline.config.parallel import ParallelConfig
 from pipeline.config.pii import PiiConfig
 from pipeline.config.quality import QualityConfig
 from pipeline.config.sources import SourceConfig, infer_format
+from pipeline.config.url_filter import UrlFilterConfig
 
 __all__ = [
     "CanariesConfig",
@@ -40,6 +41,7 @@ __all__ = [
     "SourceConfig",
     "StageConfig",
     "StrictModel",
+    "UrlFilterConfig",
     "load_config",
     "parse_config",
 ]
@@ -49,6 +51,8 @@ class Config(StrictModel):
     seed: int = Field(1234, ge=0, lt=2**63, description="Seed of every random decision.")
     output: str | None = Field(None, description="Output directory; default out/<name>.")
     sources: list[SourceConfig] = Field(min_length=1, description="Input sources.")
+    url_filter: UrlFilterConfig = Field(default_factory=UrlFilterConfig,
+                                        description="URL blocklist and exact URL dedup of documents with a URL.")
     langid: LangIdConfig = Field(default_factory=LangIdConfig, description="Language identification (fastText).")
     quality: QualityConfig = Field(default_factory=QualityConfig, description="Quality filtering rules.")
     dedup: DedupConfig = Field(default_factory=DedupConfig, description="Exact and MinHash near-duplicate removal.")
@@ -211,6 +215,18 @@ def check_source_paths(config: Config, *, origin: str, yaml_root: yaml.Node | No
     from pipeline.io.files import expand_patterns
 
     problems = []
+    for key in ("domain_files", "substring_files"):
+        for j, path in enumerate(getattr(config.url_filter, key)):
+            loc = ("url_filter", key, j)
+            line = _line_of(yaml_root, loc)
+            where = f"{origin}:{line}" if line else origin
+            try:
+                found = bool(expand_patterns([path]))
+            except Exception as exc:  # a filesystem that cannot be reached or parsed
+                problems.append(f"{where}: {format_loc(loc)}: cannot list '{path}': {exc}")
+                continue
+            if not found:
+                problems.append(f"{where}: {format_loc(loc)}: no such file '{path}'")
     for i, source in enumerate(config.sources):
         for j, pattern in enumerate(source.paths):
             loc = ("sources", i, "paths", j)

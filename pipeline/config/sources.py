@@ -8,13 +8,17 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import StrictModel
 
-DOCUMENT_FORMATS = ("jsonl", "parquet", "text")
+DOCUMENT_FORMATS = ("jsonl", "parquet", "text", "warc", "wet", "html")
 PARALLEL_FORMATS = ("tsv", "tmx")
 
 
 def infer_format(path: str) -> str | None:
     """The reader format implied by a file name, or None if it is ambiguous."""
     name = path.lower()
+    if name.endswith((".warc", ".warc.gz", ".arc", ".arc.gz")):
+        return "warc"
+    if name.endswith((".wet", ".wet.gz", ".warc.wet", ".warc.wet.gz")):
+        return "wet"
     for suffix in (".gz", ".zst", ".zstd", ".bz2", ".xz"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
@@ -25,6 +29,8 @@ def infer_format(path: str) -> str | None:
         return "parquet"
     if name.endswith(".txt"):
         return "text"
+    if name.endswith((".html", ".htm")):
+        return "html"
     if name.endswith(".tsv"):
         return "tsv"
     if name.endswith(".tmx"):
@@ -45,8 +51,13 @@ class SourceConfig(StrictModel):
         description="Files or glob patterns (local, gs://, s3://, hdfs://); relative paths are "
         "resolved against the current working directory.",
     )
-    format: Literal["jsonl", "parquet", "text", "tsv", "tmx"] | None = Field(
-        None, description="Reader; inferred from the file extension when omitted."
+    format: Literal["jsonl", "parquet", "text", "warc", "wet", "html", "tsv", "tmx"] | None = Field(
+        None, description="Reader; inferred from the file extension when omitted (.warc[.gz] and "
+        ".arc[.gz]: warc, .wet[.gz]: wet, .html: html)."
+    )
+    extractor: Literal["resiliparse", "trafilatura"] = Field(
+        "resiliparse", description="HTML to text extractor of the warc and html formats (main content, "
+        "one paragraph per line)."
     )
     text_field: str = Field("text", description="JSONL/Parquet field holding the text.")
     id_field: str | None = Field(

@@ -1,4 +1,5 @@
-"""Readers for ``kind: documents`` sources: JSONL (plain, .gz, .zst, ...), Parquet, text.
+"""Readers for ``kind: documents`` sources: JSONL (plain, .gz, .zst, ...), Parquet, text;
+web crawls (WARC, WET, ARC, HTML) in pipeline/io/warc.py.
 
 The core is :func:`read_file`, a generator of ``Doc`` and ``Rejected`` records for one
 file; it never raises on bad data. Every record that cannot be used becomes a
@@ -282,8 +283,8 @@ def read_jsonl(source: SourceConfig, file: InputFile) -> Iterator[Doc | Rejected
         yield builder.reject(last_line + 1 if last_line else None, f"{kind}: {type(exc).__name__}: {exc}"[:300])
 
 
-def read_text(source: SourceConfig, file: InputFile) -> Iterator[Doc | Rejected]:
-    builder = _RecordBuilder(source, file)
+def _whole_file(source: SourceConfig, file: InputFile, builder: _RecordBuilder) -> bytes | Rejected:
+    """The bytes of a one-document file (decompressed), or why it cannot be read."""
     raw = b""
     try:
         for chunk in _chunks(file.path):
@@ -292,11 +293,13 @@ def read_text(source: SourceConfig, file: InputFile) -> Iterator[Doc | Rejected]
                 break
     except Exception as exc:  # noqa: BLE001 - any read failure is a rejected file
         kind = "truncated_file" if isinstance(exc, TruncatedStream) else "unreadable_file"
-        yield builder.reject(None, f"{kind}: {type(exc).__name__}: {exc}"[:300])
-        return
+        return builder.reject(None, f"{kind}: {type(exc).__name__}: {exc}"[:300])
     if len(raw) > source.max_record_bytes:
-        yield builder.reject(None, "record_too_large", raw[:SNIPPET_CHARS])
-        return
+        return builder.reject(None, "record_too_large", raw[:SNIPPET_CHARS])
+    return raw
+
+
+def _text_document(source: SourceConfig, file: InputFile, raw: bytes, builder: _RecordBuilder):
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -306,6 +309,38 @@ def read_text(source: SourceConfig, file: InputFile) -> Iterator[Doc | Rejected]
     if source.id_field:
         obj[source.id_field] = f"{source.name}-{file.label}"
     yield builder.build(obj, None, text)
+
+
+def _one_document_reader(document):
+    """A reader of files that hold one document each: ``document(source, file, raw, builder)``."""
+
+    def read(source: SourceConfig, file: InputFile) -> Iterator[Doc | Rejected]:
+        builder = _RecordBuilder(source, file)
+        raw = _whole_file(source, file, builder)
+        if isinstance(raw, Rejected):
+            yield raw
+            return
+        yield from document(source, file, raw, builder)
+
+    return read
+
+
+def _html_document(source: SourceConfig, file: InputFile, raw: bytes, builder: _RecordBuilder):
+    from pipeline.io.warc import read_html_file
+
+    yield from read_html_file(source, file, raw, builder)
+
+
+read_text = _one_document_reader(_text_document)
+read_html = _one_document_reader(_html_document)
+
+
+def read_warc(source: SourceConfig, file: InputFile) -> Iterator[Doc | Rejected]:
+    """WARC, WET and ARC files (pipeline/io/warc.py), decompressed here so that a cut
+    ``.warc.gz`` is noticed like a cut ``.jsonl.gz``."""
+    from pipeline.io.warc import read_web_archive
+
+    yield from read_web_archive(source, file, _chunks(file.path), _RecordBuilder(source, file))
 
 
 def read_parquet(source: SourceConfig, file: InputFile, batch_rows: int = 1024) -> Iterator[Doc | Rejected]:
@@ -345,7 +380,8 @@ def read_parquet(source: SourceConfig, file: InputFile, batch_rows: int = 1024) 
                     yield builder.build(record, row, raw if isinstance(raw, str) else json.dumps(_json_safe(record))[:SNIPPET_CHARS])
 
 
-READERS = {"jsonl": read_jsonl, "text": read_text, "parquet": read_parquet}
+READERS = {"jsonl": read_jsonl, "text": read_text, "parquet": read_parquet,
+           "warc": read_warc, "wet": read_warc, "html": read_html}
 
 
 def read_file(source: SourceConfig, file: InputFile) -> Iterator[Doc | Rejected]:

@@ -208,6 +208,9 @@ class _SampleDoFn(beam.DoFn):
             yield pvalue.TaggedOutput(DROPPED, Dropped(doc, NOT_SAMPLED if rate > 0 else EXCLUDED))
             return
         self._kept.inc(n)
+        # the original, counted here where it is chosen: the launcher checks that the
+        # documents written equal selected + extra copies + canaries (pipeline/report/figures.py)
+        yield pvalue.TaggedOutput(STATS, (f"{STAGE}/selected_docs/{key}", 1))
         yield pvalue.TaggedOutput(STATS, (f"{STAGE}/written_docs/{key}", n))
         yield pvalue.TaggedOutput(STATS, (f"{STAGE}/written_tokens/{key}", n * doc.tokens))
         if n > 1:

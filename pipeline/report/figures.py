@@ -33,7 +33,7 @@ SPINE_GROUPS = ("read", "rejected", "dropped", "point")
 
 # Order in which stages remove documents (pipeline/run.py); stages not listed here are
 # placed after "pii" and before "mixture", alphabetically.
-STAGE_ORDER = ("read", "normalize", "langid", "tokens", "quality", "dedup", "pii", "parallel", "control_tokens",
+STAGE_ORDER = ("read", "normalize", "langid", "tokens", "url", "quality", "dedup", "pii", "parallel", "control_tokens",
                "mixture", "canaries", "write")
 
 PCT_DIGITS = 6
@@ -138,8 +138,14 @@ def accounting(stats: dict[str, Any]) -> dict[str, Any]:
     """Where every record read went.
 
     ``read = selected + dropped + rejected`` (each record read is counted once) and
-    ``written = selected + extra_copies`` (the mixture may repeat documents, so the
-    shards can hold more documents than were selected).
+    ``written = selected + extra_copies + canaries`` (the mixture may repeat documents and
+    canaries are added, so the shards can hold more documents than were selected).
+
+    Every term is counted on its own: ``read`` by the readers, ``dropped`` where a stage
+    drops, ``rejected`` where a record is refused, ``selected`` (originals) and
+    ``extra_copies`` by the mixture sampler, ``canaries`` by the canary stage and
+    ``written`` at the final measuring point before the shards, so either equation fails
+    when a document is lost or duplicated on its way.
     """
     read = sum(_num(v) for k, v in stats.items() if k.startswith("read/"))
     rejected_by_reason: dict[str, int] = defaultdict(int)
@@ -158,7 +164,7 @@ def accounting(stats: dict[str, Any]) -> dict[str, Any]:
     written = sum(_num(v) for k, v in stats.items() if k.startswith("point/final/") and k.endswith("/docs"))
     extra_copies = sum(_num(v) for k, v in stats.items() if k.startswith("mixture/copies/"))
     canaries = sum(_num(v) for k, v in stats.items() if k.startswith("canaries/injected_docs/"))
-    selected = written - extra_copies - canaries
+    selected = sum(_num(v) for k, v in stats.items() if k.startswith("mixture/selected_docs/"))
     return {
         "read": read,
         "rejected": rejected,
@@ -175,6 +181,22 @@ def accounting(stats: dict[str, Any]) -> dict[str, Any]:
         "written_balanced": written == selected + extra_copies + canaries,
         "balanced": read == selected + dropped + rejected and written == selected + extra_copies + canaries,
     }
+
+
+def imbalance(acct: dict[str, Any]) -> list[str]:
+    """One sentence per equation of :func:`accounting` that does not hold (empty when balanced)."""
+    problems = []
+    accounted = acct["selected"] + acct["dropped"] + acct["rejected"]
+    if acct["read"] != accounted:
+        problems.append(f"{acct['read']:,} records were read but {accounted:,} are accounted for "
+                        "(selected + dropped + rejected): a stage before the mixture lost or duplicated "
+                        f"{abs(acct['read'] - accounted):,}")
+    produced = acct["selected"] + acct["extra_copies"] + acct.get("canaries", 0)
+    if acct["written"] != produced:
+        problems.append(f"{acct['written']:,} documents reached the shards but the mixture and canary stages "
+                        f"emitted {produced:,} (selected + extra copies + canaries): "
+                        f"{abs(acct['written'] - produced):,} were lost or duplicated after sampling")
+    return problems
 
 
 def accounting_line(acct: dict[str, Any]) -> str:
