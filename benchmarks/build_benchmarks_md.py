@@ -21,8 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "mixture",
-         "runners", "demo"]
+ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "parallel",
+         "parallel_calibration", "mixture", "runners", "demo"]
 
 # result name -> command that regenerates it
 COMMANDS = {
@@ -35,6 +35,9 @@ COMMANDS = {
     "mixed_script": "python benchmarks/mixed_script_eval.py --before <checkout of the previous version>",
     "pii": "python benchmarks/bench_pii.py",
     "pii_eval": "python benchmarks/pii_eval.py",
+    "parallel": "python benchmarks/parallel_eval.py --out benchmarks/results/parallel.md",
+    "parallel_calibration": "python benchmarks/parallel_eval.py --calibrate --per-lang 3000 "
+                            "--out benchmarks/results/parallel_calibration.md",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",
     "runners": "python benchmarks/bench_runners.py --docs 5000 --workers 2",
     "demo": "python benchmarks/demo_run.py",

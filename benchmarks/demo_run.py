@@ -60,7 +60,7 @@ def lid_top(text: str) -> tuple[str, float]:
 
 
 def swahili_scores() -> list[float]:
-    """lid.176 scores of the Swahili sides of the demo's TMX file (what parallel.md's sw threshold is for)."""
+    """lid.176 scores of the Swahili sides of the demo's TMX file (short sentences it is unsure about)."""
     scores = []
     for tuv in ET.parse(os.path.join(SAMPLE, "parallel", "en-sw.tmx")).iter("tuv"):
         if tuv.get("{http://www.w3.org/XML/1998/namespace}lang") == "sw":
@@ -99,9 +99,9 @@ def figures(report: dict, rows: list[dict], manifest: list[dict]) -> list[str]:
                                    if k.startswith("parallel:")) + ".",
     ]
     sw = swahili_scores()
-    label, score = lid_top("早上好。")
+    label, score = lid_top("你好，早上好！")
     lines += [f"lid.176 score of the {len(sw)} Swahili sides of `en-sw.tmx`: {min(sw):.2f}–{max(sw):.2f}. "
-              f"The planted Chinese side `早上好。` declared as Japanese (en-ja.tsv) is predicted `{label}` "
+              f"The planted Chinese side `你好，早上好！` declared as Japanese (en-ja.tsv) is predicted `{label}` "
               f"{score:.2f}.", ""]
 
     ct = report["control_tokens"]["languages"]

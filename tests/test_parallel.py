@@ -40,18 +40,29 @@ def _pair(a, b, lang_a="en", lang_b="de", pid="p1", line=2):
 
 
 class FakePrediction:
-    def __init__(self, lang, score):
-        self.lang, self.score = lang, score
+    def __init__(self, topk):
+        self.topk = tuple(topk)
+        self.lang, self.score = self.topk[0] if self.topk else ("und", 0.0)
+
+
+def _words(text):
+    from pipeline.stages.parallel_side import side_evidence
+
+    return side_evidence(text).model_text
 
 
 class FakeIdentifier:
-    """Answers from a table (text -> (lang, score)); unknown texts are confident 'und'."""
+    """Answers from a table: text -> (lang, score) or a list of (lang, score) labels, best
+    first; texts are matched on the words the stage gives the model. Unknown texts: no labels."""
 
     def __init__(self, table):
-        self.table = table
+        self.table = {_words(text): [answer] if isinstance(answer[0], str) else answer
+                      for text, answer in table.items()}
+        self.asked = []
 
     def predict_one(self, text):
-        return FakePrediction(*self.table.get(text, ("und", 0.0)))
+        self.asked.append(text)
+        return FakePrediction(self.table.get(text, ()))
 
 
 def _filter(table=None, **parallel):
@@ -67,9 +78,14 @@ def _reason(result):
 
 def test_config_defaults_and_descriptions():
     section = ParallelConfig()
-    assert section.enabled is False and section.pivot == "en" and section.max_length_ratio == 3.0
+    assert section.enabled is False and section.pivot == "en" and section.max_length_ratio == 2.2
+    assert section.length_unit == "words" and section.length_slack == 1.0 and section.length_weights == {"vi": 0.67}
+    assert (section.margin, section.min_other_score, section.pivot_min_other_score) == (0.6, 0.5, 0.9)
+    assert section.pivot_ratio is None and section.pivot_floor == 0.3 and section.top_k == 5
+    assert section.required_scripts == {"ko": ["Hang"]} and section.forbidden_scripts == {"zh": ["Hira", "Kana"]}
+    assert section.label_required_scripts == {"ja": ["Hira", "Kana"]}
+    assert section.checks == ["untranslated", "placeholders", "numbers", "urls", "latin_tokens", "punctuation"]
     assert section.directions == "both" and len(section.templates) == 3 and section.dedup
-    assert section.threshold_for("sw") == 0.3 and section.threshold_for("de") == 0.5
     for name, info in ParallelConfig.model_fields.items():
         assert info.description, name
     from pipeline.config.parallel import ParallelSourceSettings
@@ -79,11 +95,11 @@ def test_config_defaults_and_descriptions():
 
 
 def test_config_normalises_and_validates():
-    section = ParallelConfig(pivot="eng", per_language={"zho": 0.7, "sw": 0.4},
+    section = ParallelConfig(pivot="eng", required_scripts={"jpn": ["Hira"]}, checks=["numbers", "placeholders"],
                              sources={"b": {"langs": ["EN", "zh_TW"]}})
-    assert section.pivot == "en" and section.per_language == {"sw": 0.4, "zh": 0.7}
+    assert section.pivot == "en" and section.required_scripts == {"ja": ["Hira"]}
+    assert section.checks == ["placeholders", "numbers"]  # applied in their fixed order
     assert section.sources["b"].langs == ["en", "zh-Hant"]
-    assert section.threshold_for("zh-Hant") == 0.7
     bad = [
         {"templates": ["{src_text} only"]},
         {"templates": ["{src_text} {tgt_text} {oops}"]},
@@ -93,6 +109,13 @@ def test_config_normalises_and_validates():
         {"directions": "sideways"},
         {"sources": {"b": {"langs": ["en"]}}},
         {"required_scripts": {"ja": ["Klingon"]}},
+        {"forbidden_scripts": {"zh": []}},
+        {"checks": ["spelling"]},
+        {"char_weights": {"Latn": 0.5}},
+        {"char_weights": {"Thai": 0}},
+        {"length_weights": {"vi": -1}},
+        {"length_unit": "letters"},
+        {"min_score": 0.5},
         {"unknown_key": 1},
     ]
     for values in bad:
@@ -118,19 +141,36 @@ def test_empty_sides_and_pivot_pairing():
     assert _reason(f.check(_pair("Hi.", "Hello.", "en", "en"))[0]) == "parallel:both_pivot"
 
 
-def test_length_ratio_is_measured_in_tokens_not_characters():
+def test_length_ratio_in_script_aware_units():
     en = "The weather is very nice today."
     zh = "今天天气很好。"          # 5x fewer characters than the English side
     ja = "今日はとても良い天気です。"
-    table = {en: ("en", 0.99), zh: ("zh", 0.99), ja: ("ja", 0.99)}
-    f = _filter(table)
+    th = "วันนี้อากาศดีมาก"          # 16 Thai letters: 16 tokens for the default counter
+    f = _filter({en: ("en", 0.99), zh: ("zh", 0.99), ja: ("ja", 0.99), th: ("th", 0.99)})
     assert len(en) / len(zh) > 4
-    assert _reason(f.check(_pair(en, zh, "en", "zh"))[0]) == "kept"
-    assert _reason(f.check(_pair(en, ja, "en", "ja"))[0]) == "kept"
+    for text, lang in ((zh, "zh"), (ja, "ja"), (th, "th")):
+        assert _reason(f.check(_pair(en, text, "en", lang))[0]) == "kept", lang
+    from pipeline.stages.parallel_checks import length_units
+
+    weights = _config().parallel.char_weights
+    assert length_units(th, weights, 1.0) == pytest.approx(16 * 0.18)
+    assert length_units("Enter %(name)s <b>now</b>", weights, 1.0) == 2  # placeholders and markup left out
     long_zh = "好的，我明天早上八点准时到公司门口等你，然后我们一起坐地铁去机场接从上海来的客户。"
     assert _reason(f.check(_pair("Okay.", long_zh, "en", "zh"))[0]) == "parallel:length_ratio"
-    assert _reason(_filter(table, max_length_ratio=100).check(_pair("Okay.", long_zh, "en", "zh"))[0]) != \
+    assert _reason(_filter({}, max_length_ratio=100).check(_pair("Okay.", long_zh, "en", "zh"))[0]) != \
         "parallel:length_ratio"
+    # the mixture tokenizer as the unit (one token per Thai letter by default): Thai looks 3x longer
+    assert _reason(_filter({}, length_unit="tokens", max_length_ratio=2.2).check(
+        _pair("Good day.", th, "en", "th"))[0]) == "parallel:length_ratio"
+    assert _reason(f.check(_pair("Good day.", th, "en", "th"))[0]) != "parallel:length_ratio"
+    # Vietnamese writes syllables as words: its length is weighted
+    en, vi = "Show hidden files", "Hiển thị tất cả các tập tin bị ẩn đi"  # 10 syllables
+    table = {en: ("en", 0.9), vi: ("vi", 0.99)}
+    assert _reason(_filter(table).check(_pair(en, vi, "en", "vi"))[0]) == "kept"
+    assert _reason(_filter(table, length_weights={}).check(_pair(en, vi, "en", "vi"))[0]) == "parallel:length_ratio"
+    # slack: one word against three is not a length mismatch
+    assert _reason(_filter({"Cancel": ("en", 0.9), "Abbrechen und schließen": ("de", 0.9)}).check(
+        _pair("Cancel", "Abbrechen und schließen"))[0]) == "kept"
 
 
 def test_token_bounds_per_side():
@@ -141,55 +181,249 @@ def test_token_bounds_per_side():
         _pair("Word " * 50, huge))[0]) == "parallel:too_many_tokens_target"
 
 
-def test_language_id_of_both_sides():
+# ------------------------------------------------------------------------- language decision
+
+
+def _decide(declared, text, topk, pivot_side=False, pivot_score=None, other_has_letters=True, **settings):
+    from pipeline.stages.parallel_side import decide_side, side_evidence
+
+    section = ParallelConfig(**settings)
+    return decide_side(declared, side_evidence(text), topk, section, model=True, pivot_side=pivot_side,
+                       pivot_score=pivot_score, other_has_letters=other_has_letters)
+
+
+def test_decision_table_row_by_row():
+    from pipeline.stages.parallel_side import decide_side, side_evidence
+
+    # row 1: no letters -> accepted only when the other side has none either
+    assert _decide("de", "%s: %d", [])[:2] == (1, "wrong_script")
+    assert _decide("de", "%s: %d", [], other_has_letters=False)[:2] == (1, None)
+    # row 2: the dominant script is not how the language is written
+    assert _decide("hi", "Aap kahan rehte hain?", [("hi", 0.8)])[:2] == (2, "wrong_script")
+    assert _decide("ru", "Je suis fatigué.", [("fr", 0.9)])[:2] == (2, "wrong_script")
+    assert _decide("zh-Hant", "这个文件不存在", [("zh", 0.99)])[:2] == (3, "wrong_script")  # Simplified Han
+    # row 3: a required script missing, a forbidden one present
+    assert _decide("ko", "文件", [("zh", 0.9)])[:2] == (3, "wrong_script")  # Han without Hangul
+    assert _decide("zh", "今日は天気がいいですね。", [("ja", 0.99)])[:2] == (2, "wrong_script")  # Japanese
+    assert _decide("ja", "カタカナ", [("ja", 0.9)], required_scripts={"ja": ["Hira"]})[:2] == (3, "wrong_script")
+    long_han = "这是一个很长的中文句子用来说明只有一个假名的情况下也不是中文の"  # kana under 5%: still Han
+    assert _decide("zh", long_han, [("zh", 0.9)])[:2] == (3, "wrong_script")
+    assert _decide("zh", long_han, [("zh", 0.9)], forbidden_scripts={})[:2] == (6, None)
+    # row 4: language ID off
+    section = ParallelConfig()
+    assert decide_side("de", side_evidence("Hallo"), [], section, model=False)[:2] == (4, None)
+    # row 5: another language that fits the script, confident and ahead by the margin
+    assert _decide("de", "Le musée est fermé.", [("fr", 0.9), ("de", 0.05)]) == \
+        (5, "wrong_language", 0.05, ("fr", 0.9))
+    assert _decide("de", "Le musée", [("fr", 0.6), ("de", 0.25)])[:2] == (6, None)  # ahead by 0.35 < margin
+    assert _decide("de", "Le musée", [("fr", 0.45), ("en", 0.01)])[:2] == (6, None)  # below min_other_score
+    assert _decide("de", "Le musée", [("fr", 0.6), ("de", 0.25)], margin=0.3)[:2] == (5, "wrong_language")
+    # labels that do not fit the side's scripts are ignored: "hy" for Latin text, "ja" without kana
+    assert _decide("en", "Enter a valid URL.", [("hy", 0.9), ("en", 0.05)], pivot_side=True)[:2] == (6, None)
+    assert _decide("zh", "应用没有找到", [("ja", 0.95), ("zh", 0.05)]) == (6, None, 0.05, None)
+    # the short English strings language ID scores low are accepted
+    assert _decide("en", "Enter new password", [("en", 0.12), ("de", 0.1)], pivot_side=True)[:2] == (6, None)
+    # the pivot side needs a more confident other language (pivot_min_other_score)
+    assert _decide("en", "Set permissions", [("fi", 0.64), ("en", 0.09)], pivot_side=True)[:2] == (6, None)
+    assert _decide("en", "Set permissions", [("fi", 0.95), ("en", 0.01)], pivot_side=True)[:2] == (5, "wrong_language")
+    # row 5b: the other side is as English as the English side
+    topk = [("en", 0.45), ("de", 0.05)]
+    assert _decide("de", "Union of the Comoros", topk, pivot_score=0.5, pivot_ratio=0.8, pivot_floor=0.3) == \
+        (5, "wrong_language", 0.05, ("en", 0.45))
+    assert _decide("de", "Union of the Comoros", topk, pivot_score=0.5)[:2] == (6, None)  # off by default
+    assert _decide("de", "Union of the Comoros", topk, pivot_score=0.9, pivot_ratio=0.8, pivot_floor=0.3)[:2] == \
+        (6, None)
+    # row 6: otherwise accepted, with the declared language's score
+    assert _decide("th", "ป้อนรหัสผ่านใหม่", [("th", 0.99)]) == (6, None, 0.99, None)
+
+
+def test_language_decision_in_the_stage():
     en, de, fr = "The museum is closed.", "Das Museum ist geschlossen.", "Le musée est fermé."
-    table = {en: ("en", 0.95), de: ("de", 0.97), fr: ("fr", 0.9)}
+    table = {en: ("en", 0.95), de: ("de", 0.97), fr: [("fr", 0.9), ("de", 0.01)]}
     f = _filter(table)
     assert _reason(f.check(_pair(en, de))[0]) == "kept"
     assert _reason(f.check(_pair(en, fr))[0]) == "parallel:wrong_language_target"
-    assert _reason(f.check(_pair(fr, de))[0]) == "parallel:wrong_language_source"
-    # target checked first: a pair wrong on both sides is reported on the non-pivot side
-    assert _reason(f.check(_pair(de, fr, "en", "de"))[0]) == "parallel:wrong_language_target"
     # columns the other way round: the pivot is the target column
     assert _reason(f.check(_pair(de, en, "de", "en"))[0]) == "kept"
+    assert _reason(f.check(_pair(fr, en, "de", "en"))[0]) == "parallel:wrong_language_source"
+    # a wrong pivot side is rejected only when the model is very sure
+    f = _filter({en: [("fr", 0.95)], de: ("de", 0.97)})
+    assert _reason(f.check(_pair(en, de))[0]) == "parallel:wrong_language_source"
+    # the model never sees placeholders, markup or punctuation
+    f = _filter({"Zu viele Attribute im Element": ("de", 0.9), "Too many attributes in element": ("en", 0.9)})
+    assert _reason(f.check(_pair("Too many attributes in element “%s”", "Zu viele Attribute im Element »%s«"))[0]) \
+        == "kept"
+    assert f.identifier.asked == ["Too many attributes in element", "Zu viele Attribute im Element"]
 
 
-def test_per_language_min_score_overrides():
-    en, sw = "My brother is a nurse.", "Kaka yangu ni muuguzi."
-    table = {en: ("en", 0.93), sw: ("sw", 0.42)}
-    assert _reason(_filter(table, per_language={}).check(_pair(en, sw, "en", "sw"))[0]) == "parallel:low_score_target"
-    assert _reason(_filter(table).check(_pair(en, sw, "en", "sw"))[0]) == "kept"  # default sw: 0.3
-    assert _reason(_filter(table, per_language={"en": 0.95, "sw": 0.3}).check(_pair(en, sw, "en", "sw"))[0]) == \
-        "parallel:low_score_source"
+def test_short_ui_strings_and_names_carried_over():
+    # issue examples: low English scores, a placeholder in Chinese, product names in Latin letters
+    f = _filter({"Enter new password": [("en", 0.12), ("de", 0.1)], "输入新密码": ("zh", 0.9),
+                 "Multi-line string": [("en", 0.10), ("fr", 0.08)], "多行字符串": [("ja", 0.7), ("zh", 0.3)]})
+    assert _reason(f.check(_pair("Enter new password", "输入新密码", "en", "zh-Hans"))[0]) == "kept"
+    assert _reason(f.check(_pair("Multi-line string", "多行字符串", "en", "zh-Hans"))[0]) == "kept"
+    f = _filter({"App %(app_label)r not found": ("en", 0.3)})
+    assert _reason(f.check(_pair("App %(app_label)r not found", "应用 %(app_label)r 没有找到", "en", "zh"))[0]) == "kept"
+    assert _reason(f.check(_pair("No app %(name)s", "ऐप %(name)s नहीं मिला", "en", "hi"))[0]) == "kept"
+    # "مستند AppleWorks": the Latin name occurs on the English side and does not make the side Latin
+    ar = "مستند AppleWorks"
+    f = _filter({"مستند": ("ar", 0.9)})
+    assert _reason(f.check(_pair("AppleWorks document", ar, "en", "ar"))[0]) == "kept"
+    # but an English string in an Arabic column is Latin, whatever it shares with the English side
+    assert _reason(f.check(_pair("Open File", "Open file", "en", "ar"))[0]) == "parallel:wrong_script_target"
+    # a language the model has no label for: decided by script alone
+    f = _filter({"Ahoj": ("cs", 0.99)})
+    f.identifier.labels = lambda: ["en", "cs"]
+    assert _reason(f.check(_pair("Hello", "Salut", "en", "fur"))[0]) == "kept"
+    assert _reason(f.check(_pair("Hello", "Привет", "en", "fur"))[0]) == "parallel:wrong_script_target"
 
 
-def test_script_subtag_and_required_scripts():
-    en, roman_hi, han = "Where do you live?", "Aap kahan rehte hain?", "早上好。"
-    table = {en: ("en", 0.9), roman_hi: ("hi-Latn", 0.8), han: ("ja", 0.9)}
-    f = _filter(table)
-    assert _reason(f.check(_pair(en, roman_hi, "en", "hi"))[0]) == "parallel:wrong_language_target"
-    assert _reason(f.check(_pair(en, han, "en", "ja"))[0]) == "parallel:wrong_language_target"  # no kana
-    assert _reason(_filter(table, required_scripts={}).check(_pair(en, han, "en", "ja"))[0]) == "kept"
-    # with language ID off the script rule still applies, and nothing else is checked
-    f = PairFilter(_config({"langid": False}))
-    assert f.identifier is None
-    assert _reason(f.check(_pair(en, han, "en", "ja"))[0]) == "parallel:wrong_language_target"
-    assert _reason(f.check(_pair(en, roman_hi, "en", "hi"))[0]) == "kept"
+def test_true_pairs_in_many_scripts_are_kept_with_the_real_model(real_filter):
+    pairs = [
+        ("Enter new password", "ป้อนรหัสผ่านใหม่", "th"),
+        ("The following packages will be upgraded:", "แพกเกจต่อไปนี้จะถูกปรับรุ่น:", "th"),
+        ("Show hidden files", "显示隐藏文件", "zh-Hans"),
+        ("Two Sided", "両面", "ja"),
+        ("Unable to open file “%s”", "ファイル “%s” を開けません", "ja"),
+        ("Cancel", "إلغاء", "ar"),
+        ("Open file", "افتح الملف", "ar"),
+        ("Enter a valid URL.", "मान्य URL दर्ज करें।", "hi"),
+        ("Multi-line string", "बहु-पंक्ति स्ट्रिंग", "hi"),
+        ("Everyone has the right to education. Education shall be free, at least in the elementary stages.",
+         "ทุกคนมีสิทธิในการศึกษา การศึกษาจะต้องให้เปล่าอย่างน้อยในขั้นประถมศึกษา", "th"),
+    ]
+    for en, other, lang in pairs:
+        assert _reason(real_filter.check(_pair(en, other, "en", lang))[0]) == "kept", (en, other)
 
 
-def test_emoji_arabic_thai_sides():
-    en, ar, th = "Welcome to our city.", "مرحبا بكم في مدينتنا.", "ยินดีต้อนรับสู่เมืองของเรา"
-    table = {en: ("en", 0.9), ar: ("ar", 0.99), th: ("th", 0.99)}
-    f = _filter(table)
-    assert _reason(f.check(_pair(en, ar, "en", "ar"))[0]) == "kept"
-    # the default counter's 1 token per Thai letter makes Thai look 3x longer than English;
-    # a tokenizer calibrated for Thai (per_script) fixes the length ratio
-    assert _reason(f.check(_pair(en, th, "en", "th"))[0]) == "parallel:length_ratio"
-    config = _config()
-    config.mixture.tokenizer.per_script = {"Thai": 0.4}
-    result, _ = PairFilter(config, identifier=FakeIdentifier(table)).check(_pair(en, th, "en", "th"))
-    assert _reason(result) == "kept" and result.doc.script == "Thai" and result.doc.lang == "th"
-    assert _reason(f.check(_pair("Hi.", "🎉🎉🎉", "en", "de"))[0]) == "parallel:wrong_language_target"
+@pytest.fixture(scope="module")
+def real_filter():
+    return PairFilter(_config())  # the real bundled fastText model
+
+
+def test_wrong_language_and_both_english_pairs_dropped_with_the_real_model(real_filter):
+    cases = [
+        ("Show hidden files", "Afficher les fichiers cachés", "de", "parallel:wrong_language_target"),
+        ("Show hidden files", "顯示隱藏檔案", "zh-Hans", "parallel:wrong_script_target"),
+        ("Show hidden files", "隠しファイルを表示", "zh-Hans", "parallel:wrong_script_target"),
+        ("Show hidden files", "Показать скрытые файлы", "th", "parallel:wrong_script_target"),
+        ("Show hidden files", "Show hidden files", "fr", "parallel:untranslated"),
+        ("Show hidden files", "Could not open file", "ar",
+         "parallel:wrong_script_target"),
+        ("Show hidden files", "Enter new password", "hi", "parallel:wrong_script_target"),
+    ]
+    for en, other, lang, reason in cases:
+        assert _reason(real_filter.check(_pair(en, other, "en", lang))[0]) == reason, (other, lang)
+
+
+# ------------------------------------------------------------------------- correspondence
+
+
+def test_placeholder_check_in_several_scripts():
+    from pipeline.stages.parallel_checks import failing_check, placeholders
+
+    assert placeholders("%(name)s has %d of %1$s {0} {{ var }} ${HOME} <b>x</b> <a href='u'>y</a> 100%% <file>") == \
+        Counter({"%(name)s": 1, "%d": 1, "%s": 1, "{0}": 1, "{{var}}": 1, "${HOME}": 1, "<b>": 1, "</b>": 1,
+                 "<a>": 1, "</a>": 1})
+    assert placeholders("50% off, 100% of files") == Counter()  # a percent sign before a word is not a format
+    ok = [("Delete %(count)d files?", "%(count)d 個のファイルを削除しますか？", "ja"),
+          ("%s of %s", "%2$s 中的 %1$s", "zh"),  # positions and reordering
+          ("Copy “%.255s”", "نسخ «%s»", "ar"),  # precision may differ
+          ("Press <b>{0}</b> to continue", "<b>{0}</b> दबाएँ जारी रखने के लिए", "hi"),
+          ("%m/%d/%y", "%d.%m.%Y", "de")]  # strftime conversions are not compared
+    for en, other, lang in ok:
+        assert failing_check(en, other, lang, ["placeholders"]) is None, other
+    bad = [("Delete %(count)d files?", "ลบไฟล์ %(num)d ไฟล์?", "th"),
+           ("Open %s", "打开", "zh"),
+           ("Press <b>Enter</b>", "Drücken Sie Enter", "de"),
+           ("{0} items", "{1} 項目", "ja")]
+    for en, other, lang in bad:
+        assert failing_check(en, other, lang, ["placeholders"]) == "placeholders", other
+
+
+def test_number_check_with_localised_digits_and_formats():
+    from pipeline.stages.parallel_checks import failing_check, numbers
+
+    assert numbers("1,000.5 and ٣ and १२ and ๕ and ３ but not %1$d or http://x.org/9") == \
+        Counter({"1000": 1, "5": 2, "3": 2, "12": 1})
+    ok = [("Page 3 of 10", "الصفحة ٣ من ١٠", "ar"), ("1,000 files", "1.000 Dateien", "de"),
+          ("1,000 files", "1 000 fichiers", "fr"), ("Size: 1,024 KB", "ขนาด: ๑,๐๒๔ KB", "th"),
+          ("Aug", "8월", "ko"), ("exactly one whitespace", "空白文字が 1 つだけ", "ja"),
+          ("Use 1 bit", "un bit", "fr")]
+    for en, other, lang in ok:
+        assert failing_check(en, other, lang, ["numbers"]) is None, other
+    bad = [("Page 3 of 10", "Seite 5 von 10", "de"), ("Wait 30 seconds", "等待 60 秒", "zh"),
+           ("Version 2.4", "バージョン 2.6", "ja"), ("Only 1 left", "केवल 2 बचे", "hi")]
+    for en, other, lang in bad:
+        assert failing_check(en, other, lang, ["numbers"]) == "numbers", other
+
+
+def test_mismatched_pair_with_equal_placeholders_but_other_numbers_is_dropped():
+    en, de = "Retry in %d seconds (attempt 3 of 5)", "Erneut versuchen in %d Sekunden (Versuch 2 von 4)"
+    f = _filter({en: ("en", 0.9), de: ("de", 0.9)})
+    assert _reason(f.check(_pair(en, de))[0]) == "parallel:numbers"
+    assert _reason(f.check(_pair(en, de.replace("2 von 4", "3 von 5")))[0]) == "kept"
+
+
+def test_url_and_latin_token_checks():
+    from pipeline.stages.parallel_checks import failing_check
+
+    assert failing_check("See https://example.org/help.", "Siehe https://example.org/help", "de", ["urls"]) is None
+    assert failing_check("Write to help@example.org", "写信给 help@example.org", "zh", ["urls"]) is None
+    assert failing_check("See https://example.org/help.", "Siehe https://example.com/", "de", ["urls"]) == "urls"
+    assert failing_check("Report bugs", "Fehler an <bugs@example.de> melden", "de", ["urls"]) == "urls"
+    ok = [("Open GNOME Settings", "打开 GNOME 设置", "zh"), ("PDF files", "ملفات PDF", "ar"),
+          ("Connect via SSH", "Подключиться через SSH", "ru"), ("Save as PNG", "PNG として保存", "ja"),
+          ("Hallo", "Hallo Welt", "de")]  # Latin-script sides are not checked
+    for en, other, lang in ok:
+        assert failing_check(en, other, lang, ["latin_tokens"]) is None, other
+    bad = [("Open the settings", "打开 GNOME 设置", "zh"), ("Image files", "ملفات PDF", "ar"),
+           ("Cannot seek", "не вдалося виконати lseek", "uk")]
+    for en, other, lang in bad:
+        assert failing_check(en, other, lang, ["latin_tokens"]) == "latin_tokens", other
+
+
+def test_punctuation_check_is_script_aware():
+    from pipeline.stages.parallel_checks import failing_check, final_mark
+
+    assert [final_mark(t, l) for t, l in [("Really?", "en"), ("本当？", "ja"), ("هل أنت متأكد؟", "ar"),
+                                          ("Είστε σίγουροι;", "el"), ("Done!", "en"), ("完成！", "zh"),
+                                          ("Name:", "en"), ("名前：", "ja"), ("ជម្រើស ៖", "km"),
+                                          ("Save as…?", "en"), ("“Quit?”", "en"), ("हो गया।", "hi"),
+                                          ("a; b;", "fr")]] == \
+        ["question", "question", "question", "question", "exclamation", "exclamation", "colon", "colon", "colon",
+         "question", "question", "", ""]
+    ok = [("Delete the file?", "ファイルを削除しますか？", "ja"), ("Delete the file?", "هل تريد حذف الملف؟", "ar"),
+          ("The file was deleted.", "फ़ाइल हटा दी गई।", "hi"), ("Done", "เสร็จสิ้น", "th"),
+          ("How much does it cost?", "いくらですか。", "ja")]
+    for en, other, lang in ok:
+        assert failing_check(en, other, lang, ["punctuation"]) is None, other
+    bad = [("Delete the file?", "Die Datei wurde gelöscht.", "de"), ("Options:", "选项", "zh"),
+           ("Close", "閉じますか？", "ja")]
+    for en, other, lang in bad:
+        assert failing_check(en, other, lang, ["punctuation"]) == "punctuation", other
+
+
+def test_untranslated_and_configurable_checks():
+    en, de = "Show hidden files", "Versteckte Dateien anzeigen"
+    f = _filter({en: ("en", 0.9), de: ("de", 0.9), "Urdu": ("en", 0.3), "urdu": ("en", 0.3)})
+    assert _reason(f.check(_pair(en, en, "en", "de"))[0]) == "parallel:untranslated"
+    assert _reason(f.check(_pair("Urdu", "urdu", "en", "pl"))[0]) != "parallel:untranslated"  # case counts
+    f = _filter({en + "?": ("en", 0.9), de: ("de", 0.9)})
+    assert _reason(f.check(_pair(en + "?", de))[0]) == "parallel:punctuation"
+    f = _filter({en + "?": ("en", 0.9), de: ("de", 0.9)}, checks=["placeholders"])
+    assert _reason(f.check(_pair(en + "?", de))[0]) == "kept"
+
+
+def test_stage_is_deterministic(real_filter):
+    pairs = [_pair(f"Delete {i} files?", f"{i} Dateien löschen?", pid=f"p{i}") for i in range(30)] + \
+            [_pair("Show hidden files", "显示隐藏文件", "en", "zh-Hans", pid="z"),
+             _pair("Retry in 3 seconds", "5 秒後に再試行", "en", "ja", pid="j")]
+    first = [real_filter.check(p) for p in pairs]
+    again = PairFilter(_config())
+    assert [(type(r).__name__, getattr(r, "reason", None), r.doc, s) for r, s in first] == \
+        [(type(r).__name__, getattr(r, "reason", None), r.doc, s) for r, s in (again.check(p) for p in pairs)]
+    assert _reason(first[-1][0]) == "parallel:numbers"
 
 
 def test_checked_pair_document_and_stats():

@@ -442,19 +442,22 @@ def test_parallel_control_token_and_canary_sections_appear_only_when_their_stage
 
     stats = dict(base)
     stats.update({"parallel/pairs/de-en/kept": 30, "parallel/pairs/de-en/dropped": 3,
+                  "parallel/reasons/de-en/placeholders": 2, "parallel/reasons/de-en/wrong_script_target": 1,
                   "control_tokens/docs/en": 10, "control_tokens/marked/en": 2,
                   "control_tokens/toxicity/low/en": 1, "control_tokens/toxicity/high/en": 1,
                   "canaries/injected_docs/en": 4, "canaries/injected_tokens/en": 400,
                   "canaries/canaries/shuffle/en": 2, "canaries/skipped_languages/sw": 1})
     report = build_report(None, stats)
     assert report["parallel"]["pairs"] == [{"pair": "de-en", "kept": 30, "dropped": 3,
-                                            "kept_pct": report["parallel"]["pairs"][0]["kept_pct"]}]
+                                            "kept_pct": report["parallel"]["pairs"][0]["kept_pct"],
+                                            "reasons": {"placeholders": 2, "wrong_script_target": 1}}]
     assert round(report["parallel"]["pairs"][0]["kept_pct"], 2) == 90.91
     assert report["control_tokens"]["by_level"] == {"high": 1, "low": 1}
     assert report["canaries"]["injected_docs"] == 4 and report["canaries"]["skipped_languages"] == ["sw"]
     md, html = report_markdown(report), report_html(report)
     for title in ("## Parallel data", "## Control tokens", "## Canaries"):
         assert title in md
+    assert "| de-en | 30 | 3 | 90.91 | placeholders 2, wrong_script_target 1 |" in md
     for anchor in ("parallel", "control_tokens", "canaries"):
         assert f'id="{anchor}"' in html and f'href="#{anchor}"' in html
 

@@ -367,7 +367,7 @@ def _per_key(stats: dict[str, Any], prefix: str, depth: int) -> dict[tuple[str, 
 
 
 def parallel_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
-    """English-paired data: pairs kept and dropped per language pair."""
+    """English-paired data: pairs kept and dropped per language pair, with the drop reasons."""
     pairs = _per_key(stats, "parallel/pairs", 2)
     if not pairs:
         return None
@@ -375,7 +375,11 @@ def parallel_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
     for (pair, outcome), n in pairs.items():
         if outcome in ("kept", "dropped"):
             rows[pair][outcome] += n
-    table = [{"pair": pair, **r, "kept_pct": pct(r["kept"], r["kept"] + r["dropped"])}
+    reasons: dict[str, dict[str, int]] = defaultdict(dict)
+    for (pair, reason), n in _per_key(stats, "parallel/reasons", 2).items():
+        reasons[pair][reason] = reasons[pair].get(reason, 0) + n
+    table = [{"pair": pair, **r, "kept_pct": pct(r["kept"], r["kept"] + r["dropped"]),
+              "reasons": dict(sorted(reasons[pair].items(), key=lambda kv: (-kv[1], kv[0])))}
              for pair, r in sorted(rows.items(), key=lambda kv: (-kv[1]["kept"], kv[0]))]
     return {"pairs": table, "kept": sum(r["kept"] for r in table), "dropped": sum(r["dropped"] for r in table)}
 

@@ -207,10 +207,12 @@ def optional_sections(report: dict[str, Any]) -> list[tuple[str, str, str, list[
     out = []
     p = report.get("parallel")
     if p:
-        rows = [[r["pair"], r["kept"], r["dropped"], fmt_pct(r["kept_pct"])] for r in p["pairs"][:MAX_ROWS]]
+        rows = [[r["pair"], r["kept"], r["dropped"], fmt_pct(r["kept_pct"]),
+                 ", ".join(f"{reason} {n:,}" for reason, n in r.get("reasons", {}).items()) or "–"]
+                for r in p["pairs"][:MAX_ROWS]]
         out.append(("parallel", "Parallel data",
                     f"{p['kept']:,} English-paired examples kept, {p['dropped']:,} pairs dropped.",
-                    ["language pair", "kept", "dropped", "% kept"], rows))
+                    ["language pair", "kept", "dropped", "% kept", "dropped by reason (parallel:…)"], rows))
     c = report.get("control_tokens")
     if c:
         rows = [[_cell(names.get(r["lang"], r["lang"])), r["lang"], r["docs"], r["marked"], fmt_pct(r["marked_pct"]),

@@ -8,7 +8,7 @@
   direction, template, pair, input_file, input_line, lang_scores);
 * ``dropped``  — ``PCollection[Dropped]``, reasons ``parallel:<rule>``;
 * ``rejected`` — ``PCollection[Rejected]``: lines/units that could not be parsed;
-* ``stats``    — ``parallel/pairs/<pair>/<kept|dropped>``, ``parallel/pii/entity/<E>/<lang>``
+* ``stats``    — ``parallel/pairs/<pair>/<kept|dropped>``, ``parallel/reasons/<pair>/<reason>``, ``parallel/pii/entity/<E>/<lang>``
   and ``point/input/<source>/<lang>/<docs|tokens|chars|bytes>`` for every parsed pair.
 
 Every parsed pair ends as exactly one doc or one dropped record. The language-ID model,
@@ -68,6 +68,7 @@ class _KeepRepresentativeFn(beam.DoFn):
         for dropped in duplicates:
             self._dropped.inc()
             yield pvalue.TaggedOutput(STATS, (f"{STAGE}/pairs/{dropped.doc.metadata['pair']}/dropped", 1))
+            yield pvalue.TaggedOutput(STATS, (f"{STAGE}/reasons/{dropped.doc.metadata['pair']}/duplicate", 1))
             yield pvalue.TaggedOutput(DROPPED, dropped)
         yield kept
 

@@ -25,8 +25,10 @@ from typing import Any, Iterable, NamedTuple
 
 from pipeline.hashing import keyed_choice_index, stable_digest
 from pipeline.records import UNDETERMINED, Doc, Dropped
-from pipeline.text.langcodes import interchangeable, language_name
-from pipeline.text.script import COMMON, dominant_script, script_counts
+from pipeline.text.langcodes import base_language, language_name, script_is_usual
+from pipeline.stages.parallel_checks import failing_check, length_units, untranslated
+from pipeline.stages.parallel_side import SideDecision, SideEvidence, decide_side, side_evidence
+from pipeline.text.script import COMMON, dominant_script
 
 STAGE = "parallel"
 SIDE_NAMES = {"a": "source", "b": "target"}
@@ -141,7 +143,7 @@ def _make_identifier(config):
     from pipeline.stages.langid import LanguageIdentifier  # imports Beam: only when building
 
     section = config.langid
-    return LanguageIdentifier(section.model, top_k=1, sample_chars=section.sample_chars,
+    return LanguageIdentifier(section.model, top_k=config.parallel.top_k, sample_chars=section.sample_chars,
                               sample_windows=section.sample_windows, script_subtag=True)
 
 
@@ -167,6 +169,7 @@ class PairFilter:
         if identifier is None and self.section.langid:
             identifier = _make_identifier(config)
         self.identifier = identifier
+        self._labels: frozenset | None = None
 
     def _doc(self, pair: BitextPair, text_a: str, text_b: str, scores: dict[str, float]) -> Doc:
         rendering = render_pair(pair, text_a, text_b, self.section, self.seed)
@@ -182,6 +185,29 @@ class PairFilter:
         return Doc(id=pair.id, text=rendering.text, source=pair.source, lang=lang or UNDETERMINED,
                    lang_score=float(scores.get(side, 0.0)), script=script,
                    tokens=self.counter.count(rendering.text), metadata=metadata)
+
+    def _length(self, text: str, lang: str) -> float:
+        section = self.section
+        if section.length_unit == "tokens":
+            return float(self.counter.count(text))
+        weight = section.length_weights.get(lang, section.length_weights.get(base_language(lang), 1.0))
+        return weight * length_units(text, section.char_weights, 1.0)
+
+    def _knows(self, lang: str) -> bool:
+        """The model has a label for the language (True when it cannot list its labels)."""
+        if self._labels is None:
+            labels = getattr(self.identifier, "labels", None)
+            self._labels = frozenset(base_language(code) for code in labels()) if labels else frozenset()
+        return not self._labels or base_language(lang) in self._labels
+
+    def _side(self, declared: str, evidence: SideEvidence, other: SideEvidence, pivot_side: bool,
+              pivot_score: float | None = None) -> SideDecision:
+        model = self.identifier is not None and self._knows(declared)
+        topk: tuple[tuple[str, float], ...] = ()
+        if model and evidence.script != COMMON:
+            topk = tuple(self.identifier.predict_one(evidence.model_text).topk)
+        return decide_side(declared, evidence, topk, self.section, model=model, pivot_side=pivot_side,
+                           pivot_score=pivot_score, other_has_letters=other.script != COMMON)
 
     def _rule(self, pair: BitextPair, scores: dict[str, float]) -> str | None:
         section = self.section
@@ -201,29 +227,29 @@ class PairFilter:
                 return f"too_few_tokens_{SIDE_NAMES[side]}"
             if tokens[side] > section.max_tokens:
                 return f"too_many_tokens_{SIDE_NAMES[side]}"
-        short, long_ = sorted(tokens.values())
-        if long_ > section.max_length_ratio * max(1, short):
+        short, long_ = sorted((self._length(pair.text_a, pair.lang_a), self._length(pair.text_b, pair.lang_b)))
+        if long_ + section.length_slack > section.max_length_ratio * (short + section.length_slack):
             return "length_ratio"
         other = other_side(pair, pivot)
-        for side in (other, "a" if other == "b" else "b"):  # the side most likely to be wrong first
-            text, declared = (pair.text_a, pair.lang_a) if side == "a" else (pair.text_b, pair.lang_b)
-            required = section.required_scripts.get(declared) or section.required_scripts.get(
-                declared.split("-", 1)[0])
-            if required:
-                present = script_counts(text)
-                if not any(present.get(script) for script in required):
-                    return f"wrong_language_{SIDE_NAMES[side]}"
-            if self.identifier is None:
-                continue
-            prediction = self.identifier.predict_one(text)
-            scores[side] = float(prediction.score)
-            detected = prediction.lang
-            if detected != declared and not ("-" not in detected and "-" not in declared
-                                             and interchangeable(detected, declared)):
-                return f"wrong_language_{SIDE_NAMES[side]}"
-            if prediction.score < section.threshold_for(declared):
-                return f"low_score_{SIDE_NAMES[side]}"
-        return None
+        pivot_side = "a" if other == "b" else "b"
+        texts = {"a": pair.text_a, "b": pair.text_b}
+        if "untranslated" in section.checks and untranslated(texts[pivot_side], texts[other]):
+            return "untranslated"
+        other_lang = pair.lang_a if other == "a" else pair.lang_b
+        pivot_evidence = side_evidence(texts[pivot_side])
+        # Latin words of a side in another script that occur on the pivot side are names carried over
+        carried = None if script_is_usual(other_lang, "Latn") else texts[pivot_side]
+        other_evidence = side_evidence(texts[other], carried)
+        # the pivot side first: its score for the pivot language is the yardstick of row 5b
+        pivot_decision = self._side(pivot, pivot_evidence, other_evidence, True)
+        decision = self._side(other_lang, other_evidence, pivot_evidence, False, pivot_decision.declared_score)
+        for side, result in ((other, decision), (pivot_side, pivot_decision)):  # the likelier wrong side first
+            if result.declared_score is not None:
+                scores[side] = result.declared_score
+        for side, result in ((other, decision), (pivot_side, pivot_decision)):
+            if result.reason is not None:
+                return f"{result.reason}_{SIDE_NAMES[side]}"
+        return failing_check(texts[pivot_side], texts[other], other_lang, section.checks)
 
     def check(self, pair: BitextPair) -> tuple[CheckedPair | Dropped, list[tuple[str, int]]]:
         """A CheckedPair or a Dropped, plus stats (input-point figures, dropped count)."""
@@ -232,7 +258,9 @@ class PairFilter:
         doc = self._doc(pair, pair.text_a, pair.text_b, scores)
         stats = measure(doc)
         if rule is not None:
-            stats.append((f"{STAGE}/pairs/{pair_name(pair, self.section.pivot)}/dropped", 1))
+            name = pair_name(pair, self.section.pivot)
+            stats.append((f"{STAGE}/pairs/{name}/dropped", 1))
+            stats.append((f"{STAGE}/reasons/{name}/{rule}", 1))
             return Dropped(doc, f"{STAGE}:{rule}"), stats
         return CheckedPair(pair, doc, "b" if other_side(pair, self.section.pivot) == "a" else "a"), stats
 
@@ -271,6 +299,7 @@ class PairRenderer:
                 if result.drop_reason:
                     rule = result.drop_reason.split(":", 1)[-1]
                     stats.append((f"{STAGE}/pairs/{name}/dropped", 1))
+                    stats.append((f"{STAGE}/reasons/{name}/pii_{rule}", 1))
                     return Dropped(preview, f"{STAGE}:pii_{rule}"), stats
                 for entity in sorted(result.counts):
                     stats.append((f"{STAGE}/pii/entity/{entity}/{lang}", result.counts[entity]))
