@@ -60,7 +60,10 @@ with the project installed (`pip install -e '.[test]'`):
 
     # the peer, in its own virtualenv so that ours is not disturbed (nothing is downloaded at run time)
     python3.11 -m venv /work/peer-venv
-    /work/peer-venv/bin/pip install 'datatrove[processing]' spacy orjson
+    /work/peer-venv/bin/pip install 'datatrove[processing,multilingual]' spacy orjson
+    # real evaluation data (Debian documentation and .mo catalogues, via apt-get download;
+    # cached in benchmarks/.cache/, gitignored): bench_peers.py builds it on first use
+    python benchmarks/realdata.py --summary
     # optional second peer (quality taggers only); bench_peers.py skips it when absent
     python3.11 -m venv /work/peer-venv-dolma
     /work/peer-venv-dolma/bin/pip install dolma boto3==1.26.161
