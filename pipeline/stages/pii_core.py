@@ -42,6 +42,8 @@ import regex
 
 from pipeline.config.pii import DEFAULT_ENTITIES, PiiConfig
 from pipeline.hashing import keyed_hash64
+from pipeline.stages.pii_context import in_number_table, split_points
+from pipeline.stages.pii_spans import joined_view, trim_span
 from pipeline.records import UNDETERMINED, Doc, Dropped
 
 STAGE = "pii"
@@ -202,6 +204,15 @@ def _phone_context_pattern(words: list[str]) -> regex.Pattern | None:
     return regex.compile("|".join(alternatives), regex.IGNORECASE) if alternatives else None
 
 
+def _in_parentheses(text: str, span: "Span") -> bool:
+    """The number stands alone in parentheses: "(3332996195)", "(695 300 991)"."""
+    return 0 < span.start and span.end < len(text) and text[span.start - 1] in "(\uFF08" and text[span.end] in ")\uFF09"
+
+
+# A dotted quad at the start of an IP candidate (IPv4, possibly with a prefix length).
+_DOTTED_QUAD = regex.compile(r"\d+\.\d+\.\d+\.\d+")
+
+
 def _count_layout(value: str) -> bool:
     if value.startswith("(") and ")" not in value:
         value = value[1:]  # "IN (2353433048, ...": python-phonenumbers takes the '(' along
@@ -280,6 +291,9 @@ class Span:
     start: int
     end: int
     score: float
+    # line breaks (with indentation) inside the span that the replacement keeps: a value
+    # broken across lines ("jean-⏎ luc@example.fr") is replaced whole, its lines stay
+    layout: str = ""
 
     @property
     def length(self) -> int:
@@ -507,7 +521,8 @@ def _make_recognizer_classes():
         def analyze(self, text, entities, nlp_artifacts=None):
             results = self._shape_results(text)
             if self._gate is None:
-                return EntityRecognizer.remove_duplicates(results + self._matches(text, entities, nlp_artifacts))
+                results += self._matches(text, entities, nlp_artifacts)
+                return EntityRecognizer.remove_duplicates(results + self._split_results(text, results, entities, nlp_artifacts))
             windows: list[list[int]] = []
             for match in self._gate.finditer(text):
                 start = max(0, match.start() - self.MARGIN_BEFORE)
@@ -521,7 +536,44 @@ def _make_recognizer_classes():
                     result.start += start
                     result.end += start
                     results.append(result)
-            return EntityRecognizer.remove_duplicates(results)
+            return EntityRecognizer.remove_duplicates(results + self._split_results(text, results, entities, nlp_artifacts))
+
+        # at most this many pieces of a cut cluster are tried together as one number
+        MAX_PIECES = 4
+
+        def _split_results(self, text, results, entities, nlp_artifacts):
+            """Numbers in digit clusters cut where a second number starts (see
+            :func:`pipeline.stages.pii_context.split_points`): from each piece not yet
+            covered, the longest run of pieces in which python-phonenumbers finds a
+            number wins, and the search goes on after it."""
+            found = []
+            for cluster in self._shape_gate.finditer(text):
+                points = split_points(text, cluster.start(), cluster.end())
+                if not points:
+                    continue
+                starts = [cluster.start()] + [after for _, after in points]
+                ends = [gap for gap, _ in points] + [cluster.end()]
+                covered = [any(r.start <= s and r.end >= e for r in results) for s, e in zip(starts, ends)]
+                i = 0
+                while i < len(starts):
+                    if covered[i]:
+                        i += 1
+                        continue
+                    lead = max(0, starts[i] - self.MARGIN_BEFORE) if i == 0 else starts[i]
+                    for j in range(min(len(starts), i + self.MAX_PIECES) - 1, i - 1, -1):
+                        if i == 0 and j == len(starts) - 1:
+                            continue  # the whole cluster: already judged
+                        hits = [r for r in self._matches(text[lead : ends[j]], entities, nlp_artifacts)
+                                if r.end + lead > starts[i]]
+                        if hits:
+                            for r in hits:
+                                r.start += lead
+                                r.end += lead
+                            found += hits
+                            i = j
+                            break
+                    i += 1
+            return found
 
         def _shape_results(self, text):
             """Numbers laid out like a phone number, valid or not ('(555) 201-4478').
@@ -717,6 +769,18 @@ class PiiScrubber:
         """
         if not text:
             return [], {}, True
+        joined = joined_view(text)
+        if joined is None:
+            return self._find(text, lang, precheck)
+        spans, ignored, skipped = self._find(joined.text, lang, precheck)
+        mapped = []
+        for span in spans:
+            start, end = joined.span(span.start, span.end)
+            mapped.append(Span(span.entity, start, end, span.score, joined.breaks_within(start, end)))
+        return mapped, ignored, skipped
+
+    def _find(self, text: str, lang: str, precheck: bool | None) -> tuple[list[Span], dict[str, int], bool]:
+        """:meth:`find` on text without soft line breaks."""
         settings = self.settings_for(lang)
         use_precheck = self.config.precheck if precheck is None else precheck
         view = separated_view(text)
@@ -728,12 +792,13 @@ class PiiScrubber:
         if view is not None:
             results += self._analyze(view, [e for e in entities if e != _PHONE], settings.regions, use_precheck)
         candidates = [
-            Span(r.entity_type, r.start, r.end, float(r.score))
+            Span(r.entity_type, *trim_span(text, r.start, r.end), float(r.score))
             for r in results
             if r.score > 0 and r.score >= settings.min_score and r.end > r.start
             # a Luhn-valid digit run right after '+' is an E.164 phone number, not a card
             and not (r.entity_type == "CREDIT_CARD" and r.start > 0 and text[r.start - 1] in "+\uFF0B")
         ]
+        candidates = [span for span in candidates if span.end > span.start]
         chosen = resolve_overlaps(candidates)
         kept: list[Span] = []
         ignored: dict[str, int] = {}
@@ -761,11 +826,15 @@ class PiiScrubber:
                 or self._context_before(text[max(0, span.start - _CONTEXT_WINDOW) : span.start]) == "version"
             ):
                 return "version_like"  # "Wersja 12.5.32.2681", "3.9.209.9813", "gcc version 0.2.8 20230615"
+            if self._phone_word_near(text, span) or value.startswith(("+", "\uFF0B")):
+                return None
+            if in_number_table(text, span.start, span.end):
+                return "table_like"  # "020 16 10 DLE" in an ASCII table, a calendar row
             if (
                 self.config.phone_counts_need_context
                 and _count_layout(value)
                 and len(_DIGIT.findall(value)) <= self.config.phone_count_max_digits
-                and not self._phone_word_near(text, span)
+                and not _in_parentheses(text, span)
             ):
                 return "count_like"  # "liczy 394 027 865 mieszkańców", "MAX_ROWS = 5622557125"
             return None
@@ -773,13 +842,15 @@ class PiiScrubber:
             return None
         value = text[span.start : span.end]
         try:
-            address = ipaddress.ip_interface(value).ip
+            interface = ipaddress.ip_interface(value)
         except ValueError:
-            return None
+            # "010.001.002.003": a dotted quad with leading zeros is no written address
+            return "version_like" if _DOTTED_QUAD.match(value) else None
+        address = interface.ip
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         if self.config.keep_version_like_ips and isinstance(address, ipaddress.IPv4Address):
-            if self._version_like(text, span, value):
+            if self._version_like(text, span, value, interface):
                 return "version_like"
         if self.config.keep_private_ips and (
             not address.is_global or address.is_multicast or address.is_reserved
@@ -787,7 +858,7 @@ class PiiScrubber:
             return "private_ip"
         return None
 
-    def _version_like(self, text: str, span: Span, value: str) -> bool:
+    def _version_like(self, text: str, span: Span, value: str, interface) -> bool:
         if _continues_dotted_number(text, span):
             return True  # part of a longer dotted number (1.2.3.4.5, OIDs)
         before = text[max(0, span.start - _CONTEXT_WINDOW) : span.start]
@@ -796,6 +867,10 @@ class PiiScrubber:
         context = self._context_before(before)
         if context is not None:
             return context == "version"
+        if "/" in value and interface.ip != interface.network.network_address and all(
+            int(part) < 100 for part in value.split("/", 1)[0].split(".")
+        ):
+            return True  # "C11 7.21.6.2/10": section 7.21.6.2, paragraph 10 (host bits set, small parts)
         parts = value.split("/", 1)[0].split(".")
         return len(parts) == 4 and all(len(p) == 1 for p in parts)  # 1.2.3.4, 2.7.0.1
 
@@ -852,7 +927,7 @@ class PiiScrubber:
         position = 0
         for span in spans:
             pieces.append(text[position : span.start])
-            pieces.append(self.replacement(span.entity, text[span.start : span.end]))
+            pieces.append(self.replacement(span.entity, text[span.start : span.end]) + span.layout)
             position = span.end
         pieces.append(text[position:])
         return ScrubResult("".join(pieces), tuple(spans), counts, ignored, skipped, None)

@@ -1,0 +1,114 @@
+"""Context rules of the PII stage that look beyond a candidate (no presidio here).
+
+* **Tables and calendars** (:func:`in_number_table`): rows of short numbers — an ASCII
+  code table (``020 16 10 DLE``), a calendar (`` 8  9 10 11 12 13 14``), a matrix of
+  figures — hold digit groups that python-phonenumbers reads as phone numbers with a
+  trunk 0. A phone candidate written only with digits and spaces that sits in such a
+  row is not a phone number (unless a phone word or a '+' says otherwise; the caller
+  checks those).
+* **A number right after a phone number** (:func:`split_points`): in
+  ``tel. 08-437 20 05 192.67.188.228`` or ``+44 20 7946 0958 2023-05-01`` the digits of
+  both numbers form one cluster, which python-phonenumbers rejects whole. The places
+  where another number (a date, a dotted quad, a card, a ``+`` number, an alternative
+  after ``/``) starts are where the cluster is cut, so that each piece is judged on
+  its own.
+"""
+
+from __future__ import annotations
+
+import regex
+
+# A whitespace-delimited token that is a number (digits with inner punctuation).
+_NUMBER_TOKEN = regex.compile(r"(?<!\S)[(\[+]?\d[\d.,:/\-]*[)\]]?(?!\S)")
+_TOKEN = regex.compile(r"\S+")
+
+# Digits and blanks only: how tables and calendars write their numbers.
+_SPACED_DIGITS = regex.compile(r"[\d \t\u00A0]+")
+
+# A row of a table: at least this many number tokens, making up at least this share
+# of the row's tokens.
+_ROW_MIN_NUMBERS = 3
+_ROW_MIN_SHARE = 0.3
+
+
+def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return line_start, len(text) if line_end < 0 else line_end
+
+
+def _number_row(line: str) -> bool:
+    tokens = len(_TOKEN.findall(line))
+    numbers = len(_NUMBER_TOKEN.findall(line))
+    return numbers >= _ROW_MIN_NUMBERS and numbers >= _ROW_MIN_SHARE * tokens
+
+
+def _neighbour_line(text: str, line_start: int, line_end: int, step: int) -> str | None:
+    """The nearest non-blank line above (step -1) or below (step 1), or None."""
+    if step < 0:
+        end = line_start - 1
+        while end > 0:
+            start = text.rfind("\n", 0, end) + 1
+            if text[start:end].strip():
+                return text[start:end]
+            end = start - 1
+        return None
+    start = line_end + 1
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if text[start:end].strip():
+            return text[start:end]
+        start = end + 1
+    return None
+
+
+def in_number_table(text: str, start: int, end: int) -> bool:
+    """Whether the candidate text[start:end], written with digits and blanks only, is a
+    cell group of a table or calendar: its line is a row of numbers and so is the line
+    next to it, or its line holds at least three more numbers besides it."""
+    if not _SPACED_DIGITS.fullmatch(text, start, end):
+        return False
+    line_start, line_end = _line_bounds(text, start, end)
+    line = text[line_start:line_end]
+    if not _number_row(line):
+        return False
+    outside = text[line_start:start] + " " + text[end:line_end]
+    if len(_NUMBER_TOKEN.findall(outside)) >= _ROW_MIN_NUMBERS:
+        return True
+    return any(
+        (neighbour := _neighbour_line(text, line_start, line_end, step)) is not None and _number_row(neighbour)
+        for step in (-1, 1)
+    )
+
+
+# What starts another number after a phone number: an ISO or day-month-year date, a
+# dotted quad, a card layout (4 groups of 4, or 12+ digits), a '+' number.
+_NEXT_NUMBER = regex.compile(
+    r"(?:(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"|\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d\d"
+    r"|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"
+    r"|\d{4}[ \-]\d{4}[ \-]\d{4}"
+    r"|\d{12}"
+    r"|[+\uFF0B]\d)"
+    r"(?!\d)"
+)
+# Separators between two numbers: blanks, or a slash with optional blanks around it.
+_GAP = regex.compile(r"[ \t\u00A0\u3000]*[/\uFF0F|][ \t\u00A0\u3000]*|[ \t\u00A0\u3000]+")
+# After a slash, a piece long enough to be a phone number of its own (not "12/05").
+_PHONE_AFTER_SLASH = regex.compile(r"[+\uFF0B(]?\d(?:[\d \-.()]){5,}")
+
+
+def split_points(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(gap start, next number start) of every place in the digit cluster text[start:end]
+    where a second number begins: after a slash, or where a date, dotted quad, card or
+    '+' number starts after blanks."""
+    points = []
+    for gap in _GAP.finditer(text, start, end):
+        after = gap.end()
+        if after >= end or not text[gap.start() - 1 : gap.start()].strip() or not text[after].strip():
+            continue
+        slash = any(ch in gap.group() for ch in "/\uFF0F|")
+        if (slash and _PHONE_AFTER_SLASH.match(text, after, end)) or (not slash and _NEXT_NUMBER.match(text, after)):
+            points.append((gap.start(), after))
+    return points
