@@ -878,3 +878,30 @@ def test_scrubbing_never_changes_text_outside_the_replaced_spans(scrubber, text,
     rebuilt.append(text[position:])
     assert result.text == "".join(rebuilt)
     assert result.text.count("\n") == text.count("\n")
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("en", "\n  12.6.2.1. Compile and install a program\n"),
+    ("en", "      * 5.10.2.1. Recompilation or binary-only NMU"),
+    ("en", "\n5.6.12.1\n\nEpochs should be used sparingly"),
+    ("en", "\n11.8.5.2, 11.8.7, etc"),
+    ("en", 'builds: e.g. "4.6.0.152-fe9c" is the 152th commit'),
+    ("en", "findutils (4.6.0+git+20190510-2) unstable; urgency=low"),
+    ("en", "Bug: https://curl.se/mail/lib-2023-01/0070.html"),
+    ("en", "  * Fix CVE-2026-119741: Unauthenticated attackers"),
+    ("en", "rtt min/avg/max/mdev = 325.318/325.318/325.318/0.000 ms"),
+    ("de", "51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA."),
+    ("en", "123456789.c -> 123456789.c.gz instead of 12345678901.gz"),
+])
+def test_section_numbers_identifiers_and_postcodes_in_documentation_stay(scrubber, lang, text):
+    assert scrubbed(scrubber, text, lang) == text
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("range 93.184.216.34-93.184.216.40 blocked", "range <IP_ADDRESS>-<IP_ADDRESS> blocked"),
+    ("93.184.216.34 www.example.com", "<IP_ADDRESS> www.example.com"),
+    ("Our server 93.184.216.34. Then it failed", "Our server <IP_ADDRESS>. Then it failed"),
+    ("Chip Salzenberg <chip@fin.uucp>, Nikola <nikola@ev.co.yu>", "Chip Salzenberg <<EMAIL_ADDRESS>>, Nikola <<EMAIL_ADDRESS>>"),
+])
+def test_addresses_next_to_the_new_keep_rules_are_still_scrubbed(scrubber, text, expected):
+    assert scrubbed(scrubber, text) == expected

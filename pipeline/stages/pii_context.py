@@ -6,6 +6,13 @@
   trunk 0. A phone candidate written only with digits and spaces that sits in such a
   row is not a phone number (unless a phone word or a '+' says otherwise; the caller
   checks those).
+* **Identifiers, postcodes, section numbers** (:func:`identifier_like`,
+  :func:`postcode_like`, :func:`section_number`, :func:`version_suffix_after`,
+  :func:`glued_to_number`): digits glued to a word (``CVE-2026-119741``,
+  ``lib-2023-01/0070.html``, ``4.6.0+git+20190510-2``), a US ZIP+4 after a state
+  (``MA 02110-1301``), a dotted quad that numbers a heading (``5.10.2.1. Porter
+  tools``) or carries a version suffix (``4.6.0.152-fe9c``), the tail of a decimal
+  series (``325.318/0.000``).
 * **A number right after a phone number** (:func:`split_points`): in
   ``tel. 08-437 20 05 192.67.188.228`` or ``+44 20 7946 0958 2023-05-01`` the digits of
   both numbers form one cluster, which python-phonenumbers rejects whole. The places
@@ -112,3 +119,64 @@ def split_points(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if (slash and _PHONE_AFTER_SLASH.match(text, after, end)) or (not slash and _NEXT_NUMBER.match(text, after)):
             points.append((gap.start(), after))
     return points
+
+
+# Before a candidate: a Latin word and a hyphen (CVE-, lib-), or a word character, '.' or
+# '~' right before a leading '+' (git+20190510).
+_WORD_HYPHEN_BEFORE = regex.compile(r"[A-Za-z]-$")
+_GLUED_PLUS_BEFORE = regex.compile(r"[A-Za-z0-9.~]$")
+# After a candidate: a file-name extension (".gz", ".html") or a hyphen and a letter.
+_EXTENSION_AFTER = regex.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}(?![\w])|-[A-Za-z]")
+
+
+def identifier_like(text: str, start: int, end: int) -> bool:
+    """Digits glued to a word: part of an identifier, a file name or a URL path."""
+    before = text[max(0, start - 2) : start]
+    if _WORD_HYPHEN_BEFORE.search(before):
+        return True
+    if text[start] in "+\uFF0B" and _GLUED_PLUS_BEFORE.search(before):
+        return True
+    return _EXTENSION_AFTER.match(text, end) is not None
+
+
+# A US ZIP+4 right after a state code ("Boston, MA 02110-1301").
+_ZIP4 = regex.compile(r"\d{5}-\d{4}")
+_STATE_BEFORE = regex.compile(r"(?<![\w])[A-Z]{2},?[ \u00A0]{1,2}$")
+
+
+def postcode_like(text: str, start: int, end: int) -> bool:
+    return _ZIP4.fullmatch(text, start, end) is not None and _STATE_BEFORE.search(text[max(0, start - 6) : start]) is not None
+
+
+# A decimal number and a slash right before the candidate ("min/avg/max = 325.318/325.318/0.000").
+_DECIMAL_SLASH_BEFORE = regex.compile(r"\d\.\d+/$")
+
+
+def glued_to_number(text: str, start: int) -> bool:
+    return _DECIMAL_SLASH_BEFORE.search(text[max(0, start - 12) : start]) is not None
+
+
+# After a dotted quad: a version suffix (-1, -fe9c, ~rc1, +dfsg), not an address range (-192.0.2.9).
+_VERSION_SUFFIX = regex.compile(r"[~+][0-9A-Za-z]|-[0-9A-Za-z]+(?![.\d\w])")
+
+
+def version_suffix_after(text: str, end: int) -> bool:
+    return _VERSION_SUFFIX.match(text, end) is not None
+
+
+# A heading number: first on its line (after indentation or a bullet) and followed by
+# '. ' (then any title), the end of the line, a capitalised word or ', ' and another
+# section number; every part below 100.
+_LINE_START = regex.compile(r"(?:^|\n)[ \t]*(?:[*\-\u2022][ \t]+)?$")
+_HEADING_AFTER = regex.compile(r"\.(?:[ \t]|$)|,[ \t]*\d+\.\d|[ \t]*$|[ \t]+\p{Lu}", regex.MULTILINE)
+
+
+def section_number(text: str, start: int, end: int) -> bool:
+    value = text[start:end]
+    parts = value.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and int(p) < 100 for p in parts):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    if not _LINE_START.search(text[max(0, line_start - 1) : start]):
+        return False
+    return _HEADING_AFTER.match(text, end) is not None

@@ -42,7 +42,15 @@ import regex
 
 from pipeline.config.pii import DEFAULT_ENTITIES, PiiConfig
 from pipeline.hashing import keyed_hash64
-from pipeline.stages.pii_context import in_number_table, split_points
+from pipeline.stages.pii_context import (
+    glued_to_number,
+    identifier_like,
+    in_number_table,
+    postcode_like,
+    section_number,
+    split_points,
+    version_suffix_after,
+)
 from pipeline.stages.pii_spans import joined_view, trim_span
 from pipeline.records import UNDETERMINED, Doc, Dropped
 
@@ -278,6 +286,11 @@ def _country_codes() -> frozenset[str]:
     return frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
+# Top-level domains absent from the public suffix list that still name real people in old
+# changelogs and credits: deleted country codes (Yugoslavia, East Timor, Zaire, Netherlands
+# Antilles, Czechoslovakia, East Germany) and the UUCP / BITNET pseudo-domains.
+_RETIRED_TLDS = frozenset({"yu", "tp", "zr", "an", "cs", "dd", "uucp", "bitnet"})
+
 # Values are found in a snippet that may be cut anywhere: these catch the halves.
 _SNIPPET_EMAIL = regex.compile(r"[^\s<>@\"']*@[^\s<>@\"']+")
 _SNIPPET_DIGITS = regex.compile(r"[+(]?\d(?:[\s\-./()]{0,2}\d){6,}")
@@ -438,7 +451,11 @@ def _make_recognizer_classes():
             super().__init__(**kwargs)
 
         def validate_result(self, pattern_text: str):
-            return self._extractor(pattern_text).fqdn != ""
+            if self._extractor(pattern_text).fqdn != "":
+                return True
+            # retired domains still name real people (someone@ev.co.yu, chip@fin.uucp)
+            host = pattern_text.rsplit("@", 1)[-1].rstrip(".").lower()
+            return "." in host and host.rsplit(".", 1)[1] in _RETIRED_TLDS
 
     class QuietIbanRecognizer(IbanRecognizer):
         """presidio's IBAN recognizer minus its error log line (which contains the value)."""
@@ -814,8 +831,12 @@ class PiiScrubber:
         """Why a candidate is left in the text, or None to scrub it."""
         if span.entity == _PHONE:
             value = text[span.start : span.end]
-            if _continues_dotted_number(text, span):
-                return "version_like"  # "gcc 5.17.13 20230110": the tail of a version
+            if _continues_dotted_number(text, span) or glued_to_number(text, span.start):
+                return "version_like"  # "gcc 5.17.13 20230110": the tail of a version; "325.318/0.000"
+            if identifier_like(text, span.start, span.end):
+                return "identifier_like"  # CVE-2026-119741, lib-2023-01/0070.html, 4.6.0+git+20190510-2
+            if postcode_like(text, span.start, span.end):
+                return "postcode_like"  # "Boston, MA 02110-1301"
             if _looks_like_date(value) or _ISO_DATE.search(value):
                 return "date_like"
             if _AMOUNT.fullmatch(value) or _next_to_currency(text, span):
@@ -861,6 +882,10 @@ class PiiScrubber:
     def _version_like(self, text: str, span: Span, value: str, interface) -> bool:
         if _continues_dotted_number(text, span):
             return True  # part of a longer dotted number (1.2.3.4.5, OIDs)
+        if version_suffix_after(text, span.end):
+            return True  # "4.6.0.152-fe9c", "1.2.3.4-1", "1.2.3.4~rc1": a version with a suffix
+        if section_number(text, span.start, span.end):
+            return True  # "5.10.2.1. Recompilation or binary-only NMU": a heading's number
         before = text[max(0, span.start - _CONTEXT_WINDOW) : span.start]
         if before.endswith(("@", "==", ">=", "<=", "~=", "!=", "-v", "_v")):
             return True  # package pins: python@3.11.2.1, pkg==1.20.3.4
