@@ -16,7 +16,10 @@ Real text with real personal data, from Debian packages fetched at run time with
 
 Each set comes in two package lists, **tune** and **test**: the rules of the stage
 were looked at against the tune packages only, and the figures that count are the
-test ones (both are reported).
+test ones (both are reported). The tune lists grew in two rounds: the packages that
+were the test set of the first round (scrubbed once with the rules frozen, its
+detections labelled, figures in the git history of the results file) joined the tune
+set, and a fresh test set was drawn for the second.
 
 * **E-mail leftovers.** The true addresses are found by the simple extractor below
   (written for this benchmark, independent of the stage; reviewed by hand on a
@@ -67,12 +70,14 @@ DEFAULT_CACHE = ROOT / "benchmarks" / ".cache" / "pii_real"
 PACKAGES = {
     ("mail", "tune"): ["sed", "grep", "gzip", "less", "nano", "wget", "dpkg", "coreutils", "tar", "bash",
                        "findutils", "diffutils", "gawk", "curl", "rsync", "openssh-client", "apt", "cpio",
-                       "patch", "file", "procps", "util-linux"],
-    ("mail", "test"): ["gnupg", "xz-utils", "bzip2", "zstd", "iproute2", "net-tools", "mawk", "e2fsprogs",
-                       "lsof", "strace", "ed", "bc", "screen", "tmux", "zsh"],
+                       "patch", "file", "procps", "util-linux", "gnupg", "xz-utils", "bzip2", "zstd", "iproute2",
+                       "net-tools", "mawk", "e2fsprogs", "lsof", "strace", "ed", "bc", "screen", "tmux", "zsh"],
+    ("mail", "test"): ["openssh-server", "dnsmasq-base", "openvpn", "tcpdump", "iptables", "ufw", "fail2ban",
+                       "squid-common", "isc-dhcp-common", "wireguard-tools", "nftables", "lynx-common"],
     ("docs", "tune"): ["debian-reference-en", "maint-guide", "developers-reference", "debian-policy", "debian-faq",
-                       "installation-guide-amd64"],
-    ("docs", "test"): ["apt-doc", "bash-doc", "debian-history", "harden-doc", "git-doc", "exim4-doc-html"],
+                       "installation-guide-amd64", "apt-doc", "bash-doc", "debian-history", "harden-doc", "git-doc",
+                       "exim4-doc-html"],
+    ("docs", "test"): ["postfix-doc", "bind9-doc", "vim-doc", "autoconf-doc"],
 }
 # languages of the installation guide that are read (it ships about 30)
 GUIDE_LANGUAGES = ("en", "de", "fr", "it", "es", "pt", "nl", "pl", "ru", "ja", "zh_CN", "sv", "cs")
@@ -205,17 +210,31 @@ def pages(kind: str, split: str, cache: Path) -> list[Page]:
 
 # ----------------------------------------------------------------------------- truth
 
-# The benchmark's own address extractor: local part, '@', dotted host name, a top-level
-# domain of letters that is not a local-network or placeholder name.
-_NOT_TLDS = {"local", "localdomain", "lan", "internal", "invalid", "test", "localhost", "home", "corp",
-             "domain", "dom", "host", "example", "none", "nowhere", "tld", "ext"}
+# The benchmark's own address extractor: local part, '@', dotted host name, and a
+# top-level domain that exists: one of the ICANN section of the public suffix list as
+# Debian's `publicsuffix` package ships it (data, fetched like the pages), or a retired
+# one that real people's old addresses still carry. Placeholders of documentation
+# (user@dom.ain, your@email.address, unit@hourly.timer) are no addresses.
+RETIRED_TLDS = {"yu", "uucp", "bitnet"}
 _ADDRESS = re.compile(
     r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![\w\-])"
 )
+_TLDS: set[str] = set()
+
+
+def load_tlds(cache: Path) -> None:
+    tree = fetch("publicsuffix", cache)
+    text = (tree / "usr/share/publicsuffix/public_suffix_list.dat").read_text(encoding="utf-8")
+    icann = text.split("===END ICANN DOMAINS===", 1)[0]
+    for line in icann.splitlines():
+        line = line.strip()
+        if line and not line.startswith("//"):
+            _TLDS.add(line.rsplit(".", 1)[-1].lstrip("*!").lower())
+    _TLDS.update(RETIRED_TLDS)
 
 
 def true_addresses(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _ADDRESS.finditer(text) if m.group(1).lower() not in _NOT_TLDS]
+    return [m.span() for m in _ADDRESS.finditer(text) if m.group(1).lower() in _TLDS]
 
 
 def mark(text: str, spans: list[tuple[int, int]]) -> str:
@@ -372,6 +391,7 @@ def main() -> None:
     args = parser.parse_args()
     splits = [s for s in ("tune", "test") if s in args.splits.split(",")]
     cache = Path(args.cache)
+    load_tlds(cache)
     labels = load_labels()
     started = time.time()
     scrubber = PiiScrubber(PiiConfig(placeholder=PLACEHOLDER))

@@ -892,6 +892,14 @@ def test_scrubbing_never_changes_text_outside_the_replaced_spans(scrubber, text,
     ("en", "rtt min/avg/max/mdev = 325.318/325.318/325.318/0.000 ms"),
     ("de", "51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA."),
     ("en", "123456789.c -> 123456789.c.gz instead of 12345678901.gz"),
+    ("en", "For users, read Section 12.1.1.12, “Operating system users”"),
+    ("zh", "参阅 第 4.11.19.1 节 “限制用户对于其他用户信息的访问”"),
+    ("en", '"exe":"2.20.1.155.g426c96fcdb" # git version'),
+    ("en", "RFC 2822::\n\tThe standard email format"),
+    ("en", "Checking out files: 100% (21549/21549), done."),
+    ("en", "$ array=(0 1 2 3 4 5 6 7 8 9 0 a b c d e f g h)"),
+    ("en", "\t* 49853 + 49882/49883: Src/subst.c: fix"),
+    ("en", "the records looked up:\n\n43.62.168.192.blackholes.mail-abuse.org\n"),
 ])
 def test_section_numbers_identifiers_and_postcodes_in_documentation_stay(scrubber, lang, text):
     assert scrubbed(scrubber, text, lang) == text
@@ -900,8 +908,13 @@ def test_section_numbers_identifiers_and_postcodes_in_documentation_stay(scrubbe
 @pytest.mark.parametrize("text,expected", [
     ("range 93.184.216.34-93.184.216.40 blocked", "range <IP_ADDRESS>-<IP_ADDRESS> blocked"),
     ("93.184.216.34 www.example.com", "<IP_ADDRESS> www.example.com"),
+    ("resolver 2606:4700:4700::1111 answers", "resolver <IP_ADDRESS> answers"),
     ("Our server 93.184.216.34. Then it failed", "Our server <IP_ADDRESS>. Then it failed"),
     ("Chip Salzenberg <chip@fin.uucp>, Nikola <nikola@ev.co.yu>", "Chip Salzenberg <<EMAIL_ADDRESS>>, Nikola <<EMAIL_ADDRESS>>"),
 ])
 def test_addresses_next_to_the_new_keep_rules_are_still_scrubbed(scrubber, text, expected):
     assert scrubbed(scrubber, text) == expected
+
+
+def test_italian_mobile_with_a_slash_is_not_a_ratio(scrubber):
+    assert scrubbed(scrubber, "Cell. 333/1234567 grazie", "it") == "Cell. <PHONE_NUMBER> grazie"

@@ -73,9 +73,13 @@ def _neighbour_line(text: str, line_start: int, line_end: int, step: int) -> str
 def in_number_table(text: str, start: int, end: int) -> bool:
     """Whether the candidate text[start:end], written with digits and blanks only, is a
     cell group of a table or calendar: its line is a row of numbers and so is the line
-    next to it, or its line holds at least three more numbers besides it."""
+    next to it, or its line holds at least three more numbers besides it; or a sequence
+    of five or more single digits."""
     if not _SPACED_DIGITS.fullmatch(text, start, end):
         return False
+    groups = text[start:end].split()
+    if len(groups) >= 5 and all(len(g) == 1 for g in groups):
+        return True  # "0 1 2 3 4 5 6 7 8 9 0": a sequence written digit by digit
     line_start, line_end = _line_bounds(text, start, end)
     line = text[line_start:line_end]
     if not _number_row(line):
@@ -134,8 +138,8 @@ def identifier_like(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - 2) : start]
     if _WORD_HYPHEN_BEFORE.search(before):
         return True
-    if text[start] in "+\uFF0B" and _GLUED_PLUS_BEFORE.search(before):
-        return True
+    if text[start] in "+\uFF0B" and (_GLUED_PLUS_BEFORE.search(before) or text[start + 1 : start + 2].isspace()):
+        return True  # git+20190510; "* 49853 + 49882/49883": a '+' then a space is no country prefix
     return _EXTENSION_AFTER.match(text, end) is not None
 
 
@@ -157,18 +161,30 @@ def glued_to_number(text: str, start: int) -> bool:
 
 
 # After a dotted quad: a version suffix (-1, -fe9c, ~rc1, +dfsg), not an address range (-192.0.2.9).
-_VERSION_SUFFIX = regex.compile(r"[~+][0-9A-Za-z]|-[0-9A-Za-z]+(?![.\d\w])")
+# A dotted quad followed by ".g<hash>" is `git describe` output (2.20.1.155.g426c96fcdb); one
+# followed by '.' and a letter is part of a host name (43.62.168.192.blackholes.example.org,
+# 4.3.2.1.in-addr.arpa): not an address as written.
+_VERSION_SUFFIX = regex.compile(r"[~+][0-9A-Za-z]|-[0-9A-Za-z]+(?![.\d\w])|\.g[0-9a-f]{7,40}(?![\w])|\.[A-Za-z][\w\-]*\.")
 
 
 def version_suffix_after(text: str, end: int) -> bool:
     return _VERSION_SUFFIX.match(text, end) is not None
 
 
-# A heading number: first on its line (after indentation or a bullet) and followed by
+# A heading number: after a section word, or first on its line (after indentation or a bullet) and followed by
 # '. ' (then any title), the end of the line, a capitalised word or ', ' and another
 # section number; every part below 100.
 _LINE_START = regex.compile(r"(?:^|\n)[ \t]*(?:[*\-\u2022][ \t]+)?$")
 _HEADING_AFTER = regex.compile(r"\.(?:[ \t]|$)|,[ \t]*\d+\.\d|[ \t]*$|[ \t]+\p{Lu}", regex.MULTILINE)
+
+
+# Words that name a section right before its number ("see Section 12.1.1.12", "第 5.14.3.1 节").
+_SECTION_WORD_BEFORE = regex.compile(
+    r"(?:(?<![^\W_])(?:sections?|sect|sec|chapters?|chap|appendix|clause|paragraphs?|para|abschnitt|kapitel|anhang"
+    r"|secci[oó]n|cap[ií]tulo|se[cç][cç]?[aã]o|sezione|capitolo|chapitre|paragraphe|rozdzia[lł]|sekcja|hoofdstuk"
+    r"|paragraaf|sectie|раздел|глава|пункт)\.?|§|第)[ \t\u00A0]*$",
+    regex.IGNORECASE,
+)
 
 
 def section_number(text: str, start: int, end: int) -> bool:
@@ -176,7 +192,18 @@ def section_number(text: str, start: int, end: int) -> bool:
     parts = value.split(".")
     if len(parts) != 4 or not all(p.isdigit() and int(p) < 100 for p in parts):
         return False
+    if _SECTION_WORD_BEFORE.search(text[max(0, start - 16) : start]):
+        return True
     line_start = text.rfind("\n", 0, start) + 1
     if not _LINE_START.search(text[max(0, line_start - 1) : start]):
         return False
     return _HEADING_AFTER.match(text, end) is not None
+
+
+# A progress counter or score: two digit runs of the same length around a slash (21549/21549).
+_RATIO = regex.compile(r"([1-9]\d*)/([1-9]\d*)")
+
+
+def ratio_like(value: str) -> bool:
+    match = _RATIO.fullmatch(value)
+    return match is not None and len(match.group(1)) == len(match.group(2))

@@ -47,6 +47,7 @@ from pipeline.stages.pii_context import (
     identifier_like,
     in_number_table,
     postcode_like,
+    ratio_like,
     section_number,
     split_points,
     version_suffix_after,
@@ -837,6 +838,8 @@ class PiiScrubber:
                 return "identifier_like"  # CVE-2026-119741, lib-2023-01/0070.html, 4.6.0+git+20190510-2
             if postcode_like(text, span.start, span.end):
                 return "postcode_like"  # "Boston, MA 02110-1301"
+            if ratio_like(value):
+                return "count_like"  # "Checking out files: 100% (21549/21549)"
             if _looks_like_date(value) or _ISO_DATE.search(value):
                 return "date_like"
             if _AMOUNT.fullmatch(value) or _next_to_currency(text, span):
@@ -866,8 +869,10 @@ class PiiScrubber:
             interface = ipaddress.ip_interface(value)
         except ValueError:
             # "010.001.002.003": a dotted quad with leading zeros is no written address
-            return "version_like" if _DOTTED_QUAD.match(value) else None
+            return "malformed_ip" if _DOTTED_QUAD.match(value) else None
         address = interface.ip
+        if isinstance(address, ipaddress.IPv6Address) and sum(1 for g in value.split("/", 1)[0].split(":") if g) < 3:
+            return "malformed_ip"  # "RFC 2822::", "12::": fewer than three groups written
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         if self.config.keep_version_like_ips and isinstance(address, ipaddress.IPv4Address):
