@@ -17,12 +17,17 @@ Design, in the order a document meets it:
    possible length for their country, not a valid one. Text with CJK,
    Thai, Arabic, ... letters is analysed a second time with those letters blanked, so
    values glued to them are found too (see :meth:`PiiScrubber.find`).
+   Text with soft line breaks (``jean-⏎ luc@example.fr``, U+2010 / U+00AD hyphens)
+   is analysed on a joined view and the spans mapped back (see ``pii_spans``); digit
+   clusters holding two numbers are cut where the second starts (see ``pii_context``).
 3. **Overlaps** are resolved by score, then length (then position, then entity name,
-   so the result never depends on recognizer order).
+   so the result never depends on recognizer order); span edges lose blanks and
+   unpaired brackets first.
 4. **Keep rules**: non-global IPs (private, loopback, reserved, documentation, ...),
-   version-number-like dotted quads, and phone candidates that are dates, amounts,
-   versions, or written like a count (394 027 865, 5622557125, pages 397-409) with no
-   phone word (tel, 電話, ...) nearby are left alone.
+   version-number-like and section-number dotted quads, and phone candidates that are
+   dates, amounts, versions, identifiers, postcodes, table cells, or written like a
+   count (394 027 865, 5622557125, pages 397-409) with no phone word (tel, 電話, ...)
+   nearby are left alone.
 5. **Replacement** with a placeholder, a consistent fake value from a keyed hash, or a
    decision to drop the document.
 
@@ -321,8 +326,9 @@ class ScrubResult:
     ``text`` is the rewritten text (the input when nothing was found or when the
     document is to be dropped); ``counts`` maps entity type -> spans replaced;
     ``ignored`` maps keep-rule -> candidates left alone (``private_ip``,
-    ``version_like``, ``date_like``, ``amount_like``, ``count_like``); ``drop_reason``
-    is set when the document must be dropped.
+    ``version_like``, ``malformed_ip``, ``date_like``, ``amount_like``, ``count_like``,
+    ``table_like``, ``identifier_like``, ``postcode_like``); ``drop_reason`` is set when
+    the document must be dropped.
     """
 
     text: str
