@@ -32,10 +32,10 @@ _TOKEN = regex.compile(r"\S+")
 # Digits and blanks only: how tables and calendars write their numbers.
 _SPACED_DIGITS = regex.compile(r"[\d \t\u00A0]+")
 
-# A row of a table: at least this many number tokens, making up at least this share
-# of the row's tokens.
+# A row of a table: at least this many number tokens, making up at least half of the
+# row's tokens (a line of prose with a phone number and a few figures is no row).
 _ROW_MIN_NUMBERS = 3
-_ROW_MIN_SHARE = 0.3
+_ROW_MIN_SHARE = 0.5
 
 
 def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -72,9 +72,9 @@ def _neighbour_line(text: str, line_start: int, line_end: int, step: int) -> str
 
 def in_number_table(text: str, start: int, end: int) -> bool:
     """Whether the candidate text[start:end], written with digits and blanks only, is a
-    cell group of a table or calendar: its line is a row of numbers and so is the line
-    next to it, or its line holds at least three more numbers besides it; or a sequence
-    of five or more single digits."""
+    cell group of a table or calendar: its line is a row of numbers (three or more, half
+    of its tokens or more) and so is the nearest line above or below, or the rest of its
+    line is such a row; or a sequence of five or more single digits."""
     if not _SPACED_DIGITS.fullmatch(text, start, end):
         return False
     groups = text[start:end].split()
@@ -84,9 +84,8 @@ def in_number_table(text: str, start: int, end: int) -> bool:
     line = text[line_start:line_end]
     if not _number_row(line):
         return False
-    outside = text[line_start:start] + " " + text[end:line_end]
-    if len(_NUMBER_TOKEN.findall(outside)) >= _ROW_MIN_NUMBERS:
-        return True
+    if _number_row(text[line_start:start] + " " + text[end:line_end]):
+        return True  # three more numbers besides it, and numbers are most of the line
     return any(
         (neighbour := _neighbour_line(text, line_start, line_end, step)) is not None and _number_row(neighbour)
         for step in (-1, 1)
