@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "mixture", "runners"]
+ORDER = ["peers", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "pii_realdata", "mixture", "runners"]
 
 # result name -> command that regenerates it
 COMMANDS = {
@@ -32,6 +32,7 @@ COMMANDS = {
     "dedup_quality": "python benchmarks/dedup_quality.py",
     "pii": "python benchmarks/bench_pii.py",
     "pii_eval": "python benchmarks/pii_eval.py",
+    "pii_realdata": "python benchmarks/pii_realdata.py",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",
     "runners": "python benchmarks/bench_runners.py > benchmarks/results/runners.md",
 }

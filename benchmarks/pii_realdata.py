@@ -83,6 +83,7 @@ PACKAGES = {
 GUIDE_LANGUAGES = ("en", "de", "fr", "it", "es", "pt", "nl", "pl", "ru", "ja", "zh_CN", "sv", "cs")
 MAIL_FILES = re.compile(r"^(?:changelog(?:\.Debian)?|NEWS(?:\.Debian)?|AUTHORS|THANKS|copyright)(?:\.gz)?$")
 DOC_SUFFIXES = (".txt", ".txt.gz", ".info", ".info.gz", ".html")
+_MAN_PAGE = re.compile(r"\.[1-9][a-z]*\.html$")  # a manual page rendered as HTML (postconf.5.html)
 MAX_PAGE_CHARS = 150_000  # a page is cut at a line boundary after this many characters
 PLACEHOLDER = "<{entity}>"
 OPEN, CLOSE = "\u27E6", "\u27E7"
@@ -188,8 +189,9 @@ def pages(kind: str, split: str, cache: Path) -> list[Page]:
         tree = fetch(package, cache)
         for path in sorted(p for p in tree.rglob("*") if p.is_file() and not p.is_symlink()):
             relative = path.relative_to(tree).as_posix()
-            if "/man/" in f"/{relative}" or "/_sources/" in relative or "/_static/" in relative:
-                continue  # manual pages are never read; sphinx sources duplicate the HTML
+            if "/man/" in f"/{relative}" or _MAN_PAGE.search(path.name) or "/_sources/" in relative \
+                    or "/_static/" in relative:
+                continue  # manual pages (also as HTML: access.5.html) are never read; sphinx sources duplicate the HTML
             if kind == "mail":
                 if not (relative.startswith(f"usr/share/doc/{package}/") and MAIL_FILES.match(path.name)):
                     continue
@@ -421,7 +423,7 @@ def _report(tallies, detections, labels, wall) -> list[str]:
         "",
         "- packages, tune: " + "; ".join(f"{k}: {', '.join(PACKAGES[(k, 'tune')])}" for k in ("mail", "docs")),
         "- packages, test: " + "; ".join(f"{k}: {', '.join(PACKAGES[(k, 'test')])}" for k in ("mail", "docs")),
-        f"- installation guide languages read: {', '.join(GUIDE_LANGUAGES)}; manual pages are never read",
+        f"- installation guide languages read: {', '.join(GUIDE_LANGUAGES)}; manual pages (man/ folders, `*.5.html` renderings) are never read",
         "- the stage's rules were looked at on the tune packages; the test packages were scrubbed for these figures only",
         "",
         "## E-mail addresses: nothing of an address may remain",
