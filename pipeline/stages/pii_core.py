@@ -546,9 +546,13 @@ def _make_recognizer_classes():
             results = self._shape_results(text)
             if self._gate is None:
                 results += self._matches(text, entities, nlp_artifacts)
-                return EntityRecognizer.remove_duplicates(results + self._split_results(text, results, entities, nlp_artifacts))
+                clusters = list(self._shape_gate.finditer(text))
+                return EntityRecognizer.remove_duplicates(
+                    results + self._split_results(text, results, entities, nlp_artifacts, clusters)
+                )
             windows: list[list[int]] = []
-            for match in self._gate.finditer(text):
+            clusters = list(self._gate.finditer(text))
+            for match in clusters:
                 start = max(0, match.start() - self.MARGIN_BEFORE)
                 end = min(len(text), match.end() + self.MARGIN_AFTER)
                 if windows and start <= windows[-1][1]:
@@ -560,18 +564,20 @@ def _make_recognizer_classes():
                     result.start += start
                     result.end += start
                     results.append(result)
-            return EntityRecognizer.remove_duplicates(results + self._split_results(text, results, entities, nlp_artifacts))
+            return EntityRecognizer.remove_duplicates(
+                results + self._split_results(text, results, entities, nlp_artifacts, clusters)
+            )
 
         # at most this many pieces of a cut cluster are tried together as one number
         MAX_PIECES = 4
 
-        def _split_results(self, text, results, entities, nlp_artifacts):
+        def _split_results(self, text, results, entities, nlp_artifacts, clusters):
             """Numbers in digit clusters cut where a second number starts (see
             :func:`pipeline.stages.pii_context.split_points`): from each piece not yet
             covered, the longest run of pieces in which python-phonenumbers finds a
             number wins, and the search goes on after it."""
             found = []
-            for cluster in self._shape_gate.finditer(text):
+            for cluster in clusters:
                 points = split_points(text, cluster.start(), cluster.end())
                 if not points:
                     continue
