@@ -21,8 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "parallel",
-         "parallel_calibration", "mixture", "runners", "demo"]
+ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "pii_realdata",
+         "parallel", "parallel_calibration", "mixture", "runners", "demo"]
 
 # result name -> command that regenerates it
 COMMANDS = {
@@ -34,10 +34,11 @@ COMMANDS = {
     "dedup_quality": "python benchmarks/dedup_quality.py --docs 10000 50000",
     "mixed_script": "python benchmarks/mixed_script_eval.py --before <checkout of the previous version>",
     "pii": "python benchmarks/bench_pii.py",
-    "pii_eval": "python benchmarks/pii_eval.py",
+    "pii_eval": "python benchmarks/pii_eval.py --no-peer",
     "parallel": "python benchmarks/parallel_eval.py --out benchmarks/results/parallel.md",
     "parallel_calibration": "python benchmarks/parallel_eval.py --calibrate --per-lang 3000 "
                             "--out benchmarks/results/parallel_calibration.md",
+    "pii_realdata": "python benchmarks/pii_realdata.py",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",
     "runners": "python benchmarks/bench_runners.py --docs 5000 --workers 2",
     "demo": "python benchmarks/demo_run.py",

@@ -646,7 +646,7 @@ def main(argv=None) -> int:
         "# PII evaluation with faker (`benchmarks/pii_eval.py`)",
         "",
         f"Command: `python benchmarks/pii_eval.py --per-entity {args.per_entity} --decoy-bytes {args.decoy_bytes} "
-        f"--docs {args.docs}`",
+        f"--docs {args.docs}{' --no-peer' if args.no_peer else ''}`",
         "",
         f"- machine: {os.cpu_count()} CPUs (`nproc`), {cpu_model()}, Python {platform.python_version()}, "
         f"faker {faker_module.VERSION}, phonenumbers {phonenumbers.__version__}; one process",

@@ -766,3 +766,155 @@ def test_transform_disabled_passes_documents_through(beam_pipeline):
         assert_that(out["kept"] | beam.Map(lambda d: d.text), equal_to([d.text for d in DOCS]), label="kept")
         assert_that(out["dropped"], is_empty(), label="dropped")
         assert_that(out["stats"], is_empty(), label="stats")
+
+
+# --------------------------------------------------------------------------- real-text defects
+
+@pytest.mark.parametrize("lang,text,expected", [
+    # a typesetter's hyphen (U+2010) + line break + indentation inside the local part
+    ("en", "Thanks to <nicolas.fran\u2010\n cois@centraliens.net> for it",
+     "Thanks to <<EMAIL_ADDRESS>\n > for it"),
+    # a hyphen of the address itself at the end of the line
+    ("fr", "Merci <jean-\n luc.coulon@wanadoo.fr>", "Merci <<EMAIL_ADDRESS>\n >"),
+    # split inside the domain
+    ("en", "simon.paillard@resel.enst-\n bretagne.fr wrote", "<EMAIL_ADDRESS>\n  wrote"),
+    # a soft hyphen inside a word, without a line break
+    ("en", "mail nico\u00adlas@example.org now", "mail <EMAIL_ADDRESS> now"),
+])
+def test_addresses_broken_across_lines_are_replaced_whole_and_lines_stay(scrubber, lang, text, expected):
+    assert scrubbed(scrubber, text, lang) == expected
+
+
+def test_hyphen_line_breaks_outside_values_are_untouched(scrubber):
+    text = "A well-\n  known trick and a rule\n-----\n and jane@example.org here"
+    assert scrubbed(scrubber, text) == "A well-\n  known trick and a rule\n-----\n and <EMAIL_ADDRESS> here"
+
+
+@pytest.mark.parametrize("lang,text,expected", [
+    ("sv", "tel. 08-437 20 05 192.67.188.228", "tel. <PHONE_NUMBER> <IP_ADDRESS>"),
+    ("fr", "☎ +33 (0)2 46 63 72 42 4953 2650 0565 8", "☎ <PHONE_NUMBER> <CREDIT_CARD>"),
+    ("en", "Phone: +44 20 7946 0958 2023-05-01", "Phone: <PHONE_NUMBER> 2023-05-01"),
+    ("ja", "電話 03-1234-5678／03-1234-5679", "電話 <PHONE_NUMBER>／<PHONE_NUMBER>"),
+])
+def test_phone_number_followed_by_another_number_is_split_and_each_judged(scrubber, lang, text, expected):
+    assert scrubbed(scrubber, text, lang) == expected
+
+
+@pytest.mark.parametrize("lang,text,expected", [
+    ("pl", "Mój numer (695 300 991) dziękuję", "Mój numer (<PHONE_NUMBER>) dziękuję"),
+    ("it", "Numero (3332996195) grazie", "Numero (<PHONE_NUMBER>) grazie"),
+    ("it", "Chiamami (3332996195) grazie", "Chiamami (<PHONE_NUMBER>) grazie"),
+    ("de", "Tel. 030 1234567 / 0171 2345678", "Tel. <PHONE_NUMBER> / <PHONE_NUMBER>"),
+    # parentheses that belong to the number stay inside the span
+    ("en", "Call (212) 555-0198 now.", "Call <PHONE_NUMBER> now."),
+])
+def test_parenthesised_numbers_are_replaced_inside_their_parentheses(scrubber, lang, text, expected):
+    assert scrubbed(scrubber, text, lang) == expected
+
+
+def test_count_in_parentheses_with_words_around_is_still_a_count(scrubber):
+    assert scrubbed(scrubber, "Ludność (stan na 2020: 394 027 865) rośnie", "pl") == "Ludność (stan na 2020: 394 027 865) rośnie"
+
+
+ASCII_TABLE = "Oct   Dec   Hex   Char\n" + "".join(
+    f"{o:03o}   {o:<3d}   {o:02X}    {name}\n"
+    for o, name in zip(range(16, 32), "DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US".split())
+)
+CALENDAR = """      January 2024
+Su Mo Tu We Th Fr Sa
+    1  2  3  4  5  6
+ 7  8  9 10 11 12 13
+14 15 16 17 18 19 20
+21 22 23 24 25 26 27
+28 29 30 31
+"""
+FIGURES = "year  q1   q2   q3   q4\n2021  0123 4567 8901 2345\n2022  0234 5678 9012 3456\n2023  0345 6789 0123 4567\n"
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "it", "pl", "es", "nl", "ja", "und"])
+@pytest.mark.parametrize("table", [ASCII_TABLE, CALENDAR, FIGURES], ids=["ascii", "calendar", "figures"])
+def test_tables_and_calendars_have_no_detections(scrubber, lang, table):
+    spans, _, _ = scrubber.find(table, lang)
+    assert spans == []
+
+
+def test_table_rule_is_counted_and_spares_phone_rows_with_words(scrubber):
+    assert scrubber.scrub(ASCII_TABLE, "de").ignored == {"table_like": 9}
+    contacts = "Tel: 030 1234567\nFax: 030 1234568\n"
+    assert scrubbed(scrubber, contacts, "de") == "Tel: <PHONE_NUMBER>\nFax: <PHONE_NUMBER>\n"
+
+
+@pytest.mark.parametrize("text", [
+    "see C11 7.21.6.2/10 for details",
+    "OID 1.3.6.1.4.1.311 registered",
+    "the value 010.001.002.003 is padded",
+])
+def test_section_numbers_and_padded_quads_are_not_ips(scrubber, text):
+    assert scrubbed(scrubber, text) == text
+
+
+def test_host_address_with_prefix_length_is_still_an_ip(scrubber):
+    assert scrubbed(scrubber, "Net 93.184.216.34/24 blocked") == "Net <IP_ADDRESS> blocked"
+
+
+_LAYOUT_PIECES = st.sampled_from([
+    " ", "\n", "  ", "-\n ", "\u2010\n  ", "(", ")", "/", "a", "Tel.", "jane@example.org", "jean-\n luc@wanadoo.fr",
+    "030 1234567", "(3332996195)", "+44 20 7946 0958", "2023-05-01", "192.67.188.228", "020 16 10", "word",
+])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_LAYOUT_PIECES, max_size=14).map("".join), st.sampled_from(["en", "de", "it"]))
+def test_scrubbing_never_changes_text_outside_the_replaced_spans(scrubber, text, lang):
+    result = scrubber.scrub(text, lang)
+    rebuilt, position = [], 0
+    for span in result.spans:
+        assert 0 <= position <= span.start < span.end <= len(text)
+        assert span.layout.strip() == "" and span.layout.count("\n") == text[span.start : span.end].count("\n")
+        assert text[span.start] not in " \t\n" and text[span.end - 1] not in " \t\n"
+        rebuilt.append(text[position : span.start])
+        rebuilt.append(f"<{span.entity}>" + span.layout)
+        position = span.end
+    rebuilt.append(text[position:])
+    assert result.text == "".join(rebuilt)
+    assert result.text.count("\n") == text.count("\n")
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("en", "\n  12.6.2.1. Compile and install a program\n"),
+    ("en", "      * 5.10.2.1. Recompilation or binary-only NMU"),
+    ("en", "\n5.6.12.1\n\nEpochs should be used sparingly"),
+    ("en", "\n11.8.5.2, 11.8.7, etc"),
+    ("en", 'builds: e.g. "4.6.0.152-fe9c" is the 152th commit'),
+    ("en", "findutils (4.6.0+git+20190510-2) unstable; urgency=low"),
+    ("en", "Bug: https://curl.se/mail/lib-2023-01/0070.html"),
+    ("en", "  * Fix CVE-2026-119741: Unauthenticated attackers"),
+    ("en", "rtt min/avg/max/mdev = 325.318/325.318/325.318/0.000 ms"),
+    ("de", "51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA."),
+    ("en", "123456789.c -> 123456789.c.gz instead of 12345678901.gz"),
+    ("en", "For users, read Section 12.1.1.12, “Operating system users”"),
+    ("zh", "参阅 第 4.11.19.1 节 “限制用户对于其他用户信息的访问”"),
+    ("en", '"exe":"2.20.1.155.g426c96fcdb" # git version'),
+    ("en", "RFC 2822::\n\tThe standard email format"),
+    ("en", "Checking out files: 100% (21549/21549), done."),
+    ("en", "$ array=(0 1 2 3 4 5 6 7 8 9 0 a b c d e f g h)"),
+    ("en", "\t* 49853 + 49882/49883: Src/subst.c: fix"),
+    ("en", "the records looked up:\n\n43.62.168.192.blackholes.mail-abuse.org\n"),
+])
+def test_section_numbers_identifiers_and_postcodes_in_documentation_stay(scrubber, lang, text):
+    assert scrubbed(scrubber, text, lang) == text
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("range 93.184.216.34-93.184.216.40 blocked", "range <IP_ADDRESS>-<IP_ADDRESS> blocked"),
+    ("93.184.216.34 www.example.com", "<IP_ADDRESS> www.example.com"),
+    ("resolver 2606:4700:4700::1111 answers", "resolver <IP_ADDRESS> answers"),
+    ("Our server 93.184.216.34. Then it failed", "Our server <IP_ADDRESS>. Then it failed"),
+    ("Chip Salzenberg <chip@fin.uucp>, Nikola <nikola@ev.co.yu>", "Chip Salzenberg <<EMAIL_ADDRESS>>, Nikola <<EMAIL_ADDRESS>>"),
+])
+def test_addresses_next_to_the_new_keep_rules_are_still_scrubbed(scrubber, text, expected):
+    assert scrubbed(scrubber, text) == expected
+
+
+def test_italian_mobile_with_a_slash_is_not_a_ratio(scrubber):
+    assert scrubbed(scrubber, "Cell. 333/1234567 grazie", "it") == "Cell. <PHONE_NUMBER> grazie"

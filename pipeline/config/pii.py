@@ -105,8 +105,10 @@ class PiiConfig(StageConfig):
     keep_version_like_ips: bool = Field(
         True,
         description="Leave dotted quads that look like version numbers alone: part of a longer dotted number; right "
-        "after '@' / '==' / '>='; the first number after a version word on the same line (within 32 characters); or, "
-        "with no version or IP word before it, all four parts single digits (1.2.3.4).",
+        "after '@' / '==' / '>='; the first number after a version word on the same line (within 32 characters); with a "
+        "version suffix (1.2.3.4-1, 2.20.1.155.g426c96fcdb) or inside a host name (4.3.2.1.in-addr.arpa); a section "
+        "number (after a section word, or heading a line: '5.10.2.1. Porter tools'; 'C11 7.21.6.2/10'); or, with no "
+        "version or IP word before it, all four parts single digits (1.2.3.4).",
     )
     version_context_words: list[str] = Field(
         default_factory=lambda: list(DEFAULT_VERSION_CONTEXT_WORDS),
@@ -159,8 +161,9 @@ class PiiConfig(StageConfig):
     phone_counts_need_context: bool = Field(
         True,
         description="Numbers written like a count — only digits, or digits grouped by thousands (394 027 865, "
-        "963.142.378), or year/serial (1992/02646); not starting with 0 or '+'; at most phone_count_max_digits "
-        "digits — are scrubbed as phone numbers only with a phone_context_words word nearby (kept: count_like).",
+        "963.142.378), or year/serial (1992/02646); not starting with 0 or '+', not alone in parentheses; at most "
+        "phone_count_max_digits digits — are scrubbed as phone numbers only with a phone_context_words word nearby "
+        "(kept: count_like).",
     )
     phone_count_max_digits: int = Field(
         10, ge=0, le=20,

@@ -17,12 +17,17 @@ Design, in the order a document meets it:
    possible length for their country, not a valid one. Text with CJK,
    Thai, Arabic, ... letters is analysed a second time with those letters blanked, so
    values glued to them are found too (see :meth:`PiiScrubber.find`).
+   Text with soft line breaks (``jean-⏎ luc@example.fr``, U+2010 / U+00AD hyphens)
+   is analysed on a joined view and the spans mapped back (see ``pii_spans``); digit
+   clusters holding two numbers are cut where the second starts (see ``pii_context``).
 3. **Overlaps** are resolved by score, then length (then position, then entity name,
-   so the result never depends on recognizer order).
+   so the result never depends on recognizer order); span edges lose blanks and
+   unpaired brackets first.
 4. **Keep rules**: non-global IPs (private, loopback, reserved, documentation, ...),
-   version-number-like dotted quads, and phone candidates that are dates, amounts,
-   versions, or written like a count (394 027 865, 5622557125, pages 397-409) with no
-   phone word (tel, 電話, ...) nearby are left alone.
+   version-number-like and section-number dotted quads, and phone candidates that are
+   dates, amounts, versions, identifiers, postcodes, table cells, or written like a
+   count (394 027 865, 5622557125, pages 397-409) with no phone word (tel, 電話, ...)
+   nearby are left alone.
 5. **Replacement** with a placeholder, a consistent fake value from a keyed hash, or a
    decision to drop the document.
 
@@ -42,6 +47,17 @@ import regex
 
 from pipeline.config.pii import DEFAULT_ENTITIES, PiiConfig
 from pipeline.hashing import keyed_hash64
+from pipeline.stages.pii_context import (
+    glued_to_number,
+    identifier_like,
+    in_number_table,
+    postcode_like,
+    ratio_like,
+    section_number,
+    split_points,
+    version_suffix_after,
+)
+from pipeline.stages.pii_spans import joined_view, trim_span
 from pipeline.records import UNDETERMINED, Doc, Dropped
 
 STAGE = "pii"
@@ -202,6 +218,15 @@ def _phone_context_pattern(words: list[str]) -> regex.Pattern | None:
     return regex.compile("|".join(alternatives), regex.IGNORECASE) if alternatives else None
 
 
+def _in_parentheses(text: str, span: "Span") -> bool:
+    """The number stands alone in parentheses: "(3332996195)", "(695 300 991)"."""
+    return 0 < span.start and span.end < len(text) and text[span.start - 1] in "(\uFF08" and text[span.end] in ")\uFF09"
+
+
+# A dotted quad at the start of an IP candidate (IPv4, possibly with a prefix length).
+_DOTTED_QUAD = regex.compile(r"\d+\.\d+\.\d+\.\d+")
+
+
 def _count_layout(value: str) -> bool:
     if value.startswith("(") and ")" not in value:
         value = value[1:]  # "IN (2353433048, ...": python-phonenumbers takes the '(' along
@@ -267,6 +292,11 @@ def _country_codes() -> frozenset[str]:
     return frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
+# Top-level domains absent from the public suffix list that still name real people in old
+# changelogs and credits: deleted country codes (Yugoslavia, East Timor, Zaire, Netherlands
+# Antilles, Czechoslovakia, East Germany) and the UUCP / BITNET pseudo-domains.
+_RETIRED_TLDS = frozenset({"yu", "tp", "zr", "an", "cs", "dd", "uucp", "bitnet"})
+
 # Values are found in a snippet that may be cut anywhere: these catch the halves.
 _SNIPPET_EMAIL = regex.compile(r"[^\s<>@\"']*@[^\s<>@\"']+")
 _SNIPPET_DIGITS = regex.compile(r"[+(]?\d(?:[\s\-./()]{0,2}\d){6,}")
@@ -280,6 +310,9 @@ class Span:
     start: int
     end: int
     score: float
+    # line breaks (with indentation) inside the span that the replacement keeps: a value
+    # broken across lines ("jean-⏎ luc@example.fr") is replaced whole, its lines stay
+    layout: str = ""
 
     @property
     def length(self) -> int:
@@ -293,8 +326,9 @@ class ScrubResult:
     ``text`` is the rewritten text (the input when nothing was found or when the
     document is to be dropped); ``counts`` maps entity type -> spans replaced;
     ``ignored`` maps keep-rule -> candidates left alone (``private_ip``,
-    ``version_like``, ``date_like``, ``amount_like``, ``count_like``); ``drop_reason``
-    is set when the document must be dropped.
+    ``version_like``, ``malformed_ip``, ``date_like``, ``amount_like``, ``count_like``,
+    ``table_like``, ``identifier_like``, ``postcode_like``); ``drop_reason`` is set when
+    the document must be dropped.
     """
 
     text: str
@@ -424,7 +458,11 @@ def _make_recognizer_classes():
             super().__init__(**kwargs)
 
         def validate_result(self, pattern_text: str):
-            return self._extractor(pattern_text).fqdn != ""
+            if self._extractor(pattern_text).fqdn != "":
+                return True
+            # retired domains still name real people (someone@ev.co.yu, chip@fin.uucp)
+            host = pattern_text.rsplit("@", 1)[-1].rstrip(".").lower()
+            return "." in host and host.rsplit(".", 1)[1] in _RETIRED_TLDS
 
     class QuietIbanRecognizer(IbanRecognizer):
         """presidio's IBAN recognizer minus its error log line (which contains the value)."""
@@ -507,9 +545,14 @@ def _make_recognizer_classes():
         def analyze(self, text, entities, nlp_artifacts=None):
             results = self._shape_results(text)
             if self._gate is None:
-                return EntityRecognizer.remove_duplicates(results + self._matches(text, entities, nlp_artifacts))
+                results += self._matches(text, entities, nlp_artifacts)
+                clusters = list(self._shape_gate.finditer(text))
+                return EntityRecognizer.remove_duplicates(
+                    results + self._split_results(text, results, entities, nlp_artifacts, clusters)
+                )
             windows: list[list[int]] = []
-            for match in self._gate.finditer(text):
+            clusters = list(self._gate.finditer(text))
+            for match in clusters:
                 start = max(0, match.start() - self.MARGIN_BEFORE)
                 end = min(len(text), match.end() + self.MARGIN_AFTER)
                 if windows and start <= windows[-1][1]:
@@ -521,7 +564,46 @@ def _make_recognizer_classes():
                     result.start += start
                     result.end += start
                     results.append(result)
-            return EntityRecognizer.remove_duplicates(results)
+            return EntityRecognizer.remove_duplicates(
+                results + self._split_results(text, results, entities, nlp_artifacts, clusters)
+            )
+
+        # at most this many pieces of a cut cluster are tried together as one number
+        MAX_PIECES = 4
+
+        def _split_results(self, text, results, entities, nlp_artifacts, clusters):
+            """Numbers in digit clusters cut where a second number starts (see
+            :func:`pipeline.stages.pii_context.split_points`): from each piece not yet
+            covered, the longest run of pieces in which python-phonenumbers finds a
+            number wins, and the search goes on after it."""
+            found = []
+            for cluster in clusters:
+                points = split_points(text, cluster.start(), cluster.end())
+                if not points:
+                    continue
+                starts = [cluster.start()] + [after for _, after in points]
+                ends = [gap for gap, _ in points] + [cluster.end()]
+                covered = [any(r.start <= s and r.end >= e for r in results) for s, e in zip(starts, ends)]
+                i = 0
+                while i < len(starts):
+                    if covered[i]:
+                        i += 1
+                        continue
+                    lead = max(0, starts[i] - self.MARGIN_BEFORE) if i == 0 else starts[i]
+                    for j in range(min(len(starts), i + self.MAX_PIECES) - 1, i - 1, -1):
+                        if i == 0 and j == len(starts) - 1:
+                            continue  # the whole cluster: already judged
+                        hits = [r for r in self._matches(text[lead : ends[j]], entities, nlp_artifacts)
+                                if r.end + lead > starts[i]]
+                        if hits:
+                            for r in hits:
+                                r.start += lead
+                                r.end += lead
+                            found += hits
+                            i = j
+                            break
+                    i += 1
+            return found
 
         def _shape_results(self, text):
             """Numbers laid out like a phone number, valid or not ('(555) 201-4478').
@@ -717,6 +799,18 @@ class PiiScrubber:
         """
         if not text:
             return [], {}, True
+        joined = joined_view(text)
+        if joined is None:
+            return self._find(text, lang, precheck)
+        spans, ignored, skipped = self._find(joined.text, lang, precheck)
+        mapped = []
+        for span in spans:
+            start, end = joined.span(span.start, span.end)
+            mapped.append(Span(span.entity, start, end, span.score, joined.breaks_within(start, end)))
+        return mapped, ignored, skipped
+
+    def _find(self, text: str, lang: str, precheck: bool | None) -> tuple[list[Span], dict[str, int], bool]:
+        """:meth:`find` on text without soft line breaks."""
         settings = self.settings_for(lang)
         use_precheck = self.config.precheck if precheck is None else precheck
         view = separated_view(text)
@@ -728,12 +822,13 @@ class PiiScrubber:
         if view is not None:
             results += self._analyze(view, [e for e in entities if e != _PHONE], settings.regions, use_precheck)
         candidates = [
-            Span(r.entity_type, r.start, r.end, float(r.score))
+            Span(r.entity_type, *trim_span(text, r.start, r.end), float(r.score))
             for r in results
             if r.score > 0 and r.score >= settings.min_score and r.end > r.start
             # a Luhn-valid digit run right after '+' is an E.164 phone number, not a card
             and not (r.entity_type == "CREDIT_CARD" and r.start > 0 and text[r.start - 1] in "+\uFF0B")
         ]
+        candidates = [span for span in candidates if span.end > span.start]
         chosen = resolve_overlaps(candidates)
         kept: list[Span] = []
         ignored: dict[str, int] = {}
@@ -749,8 +844,14 @@ class PiiScrubber:
         """Why a candidate is left in the text, or None to scrub it."""
         if span.entity == _PHONE:
             value = text[span.start : span.end]
-            if _continues_dotted_number(text, span):
-                return "version_like"  # "gcc 5.17.13 20230110": the tail of a version
+            if _continues_dotted_number(text, span) or glued_to_number(text, span.start):
+                return "version_like"  # "gcc 5.17.13 20230110": the tail of a version; "325.318/0.000"
+            if identifier_like(text, span.start, span.end):
+                return "identifier_like"  # CVE-2026-119741, lib-2023-01/0070.html, 4.6.0+git+20190510-2
+            if postcode_like(text, span.start, span.end):
+                return "postcode_like"  # "Boston, MA 02110-1301"
+            if ratio_like(value):
+                return "count_like"  # "Checking out files: 100% (21549/21549)"
             if _looks_like_date(value) or _ISO_DATE.search(value):
                 return "date_like"
             if _AMOUNT.fullmatch(value) or _next_to_currency(text, span):
@@ -761,11 +862,15 @@ class PiiScrubber:
                 or self._context_before(text[max(0, span.start - _CONTEXT_WINDOW) : span.start]) == "version"
             ):
                 return "version_like"  # "Wersja 12.5.32.2681", "3.9.209.9813", "gcc version 0.2.8 20230615"
+            if self._phone_word_near(text, span) or value.startswith(("+", "\uFF0B")):
+                return None
+            if in_number_table(text, span.start, span.end):
+                return "table_like"  # "020 16 10 DLE" in an ASCII table, a calendar row
             if (
                 self.config.phone_counts_need_context
                 and _count_layout(value)
                 and len(_DIGIT.findall(value)) <= self.config.phone_count_max_digits
-                and not self._phone_word_near(text, span)
+                and not _in_parentheses(text, span)
             ):
                 return "count_like"  # "liczy 394 027 865 mieszkańców", "MAX_ROWS = 5622557125"
             return None
@@ -773,13 +878,17 @@ class PiiScrubber:
             return None
         value = text[span.start : span.end]
         try:
-            address = ipaddress.ip_interface(value).ip
+            interface = ipaddress.ip_interface(value)
         except ValueError:
-            return None
+            # "010.001.002.003": a dotted quad with leading zeros is no written address
+            return "malformed_ip" if _DOTTED_QUAD.match(value) else None
+        address = interface.ip
+        if isinstance(address, ipaddress.IPv6Address) and sum(1 for g in value.split("/", 1)[0].split(":") if g) < 3:
+            return "malformed_ip"  # "RFC 2822::", "12::": fewer than three groups written
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         if self.config.keep_version_like_ips and isinstance(address, ipaddress.IPv4Address):
-            if self._version_like(text, span, value):
+            if self._version_like(text, span, value, interface):
                 return "version_like"
         if self.config.keep_private_ips and (
             not address.is_global or address.is_multicast or address.is_reserved
@@ -787,15 +896,23 @@ class PiiScrubber:
             return "private_ip"
         return None
 
-    def _version_like(self, text: str, span: Span, value: str) -> bool:
+    def _version_like(self, text: str, span: Span, value: str, interface) -> bool:
         if _continues_dotted_number(text, span):
             return True  # part of a longer dotted number (1.2.3.4.5, OIDs)
+        if version_suffix_after(text, span.end):
+            return True  # "4.6.0.152-fe9c", "1.2.3.4-1", "1.2.3.4~rc1": a version with a suffix
+        if section_number(text, span.start, span.end):
+            return True  # "5.10.2.1. Recompilation or binary-only NMU": a heading's number
         before = text[max(0, span.start - _CONTEXT_WINDOW) : span.start]
         if before.endswith(("@", "==", ">=", "<=", "~=", "!=", "-v", "_v")):
             return True  # package pins: python@3.11.2.1, pkg==1.20.3.4
         context = self._context_before(before)
         if context is not None:
             return context == "version"
+        if "/" in value and interface.ip != interface.network.network_address and all(
+            int(part) < 100 for part in value.split("/", 1)[0].split(".")
+        ):
+            return True  # "C11 7.21.6.2/10": section 7.21.6.2, paragraph 10 (host bits set, small parts)
         parts = value.split("/", 1)[0].split(".")
         return len(parts) == 4 and all(len(p) == 1 for p in parts)  # 1.2.3.4, 2.7.0.1
 
@@ -852,7 +969,7 @@ class PiiScrubber:
         position = 0
         for span in spans:
             pieces.append(text[position : span.start])
-            pieces.append(self.replacement(span.entity, text[span.start : span.end]))
+            pieces.append(self.replacement(span.entity, text[span.start : span.end]) + span.layout)
             position = span.end
         pieces.append(text[position:])
         return ScrubResult("".join(pieces), tuple(spans), counts, ignored, skipped, None)
