@@ -1,0 +1,329 @@
+"""Benchmark decontamination: word n-gram overlap with evaluation items (core, no Beam).
+
+* :func:`units` splits a text into matching units with their character offsets: the
+  tokens of :func:`pipeline.text.segment.tokens` (words of spaced scripts, single
+  characters of spaceless scripts such as Chinese, Japanese or Thai), each put through
+  NFKC, case folding and removal of punctuation and symbols; units left empty are
+  skipped, so "Hello, World!" and "hello world" give the same units. Documents and
+  evaluation items go through the same function.
+* :func:`ngram_hashes` hashes every run of ``n`` consecutive units to 64 bits (a keyed
+  BLAKE2b hash per unit, combined polynomially and mixed with numpy).
+* :class:`EvalIndex` is the compact evaluation-side structure: one sorted ``uint64`` array
+  of n-gram hashes and a parallel ``int32`` array of item numbers (12 bytes per distinct
+  (n-gram, item) pair), built by :func:`build_index`. N-grams that occur in more than
+  ``max_items_per_ngram`` items, or that come from a stop-phrase list, are left out (an
+  allow-list of common phrases). It is saved as one ``.npz`` file.
+* :class:`Matcher` looks a document's n-gram hashes up with ``numpy.searchsorted``,
+  counts per item the distinct n-grams found, applies the thresholds and the action
+  (drop / mask / mark), and returns the audit records.
+
+A 64-bit hash stands for the n-gram itself: two different n-grams share a hash with
+probability 2^-64, so with an index of 10^8 pairs a document n-gram matches by accident
+with probability about 5·10^-12 (one spurious n-gram per ~2·10^11 looked up), and the
+``min_ngrams`` threshold makes an accidental document-level match rarer still.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import regex
+
+from pipeline.records import Doc, Dropped
+from pipeline.text.segment import tokens as segment_tokens
+
+STAGE = "decontamination"
+_PUNCT = regex.compile(r"[\p{P}\p{S}\p{C}]+")
+_MASK64 = (1 << 64) - 1
+_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial n-gram hash
+_UNIT_CACHE_MAX = 500_000
+_unit_hash_cache: dict[str, int] = {}
+
+
+def normalize_unit(token: str) -> str:
+    """NFKC, case-folded, without punctuation, symbols or control characters ('' when nothing is left)."""
+    if not token.isalnum() or not unicodedata.is_normalized("NFKC", token):
+        token = _PUNCT.sub("", unicodedata.normalize("NFKC", token))
+    return token.casefold()
+
+
+def units(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The normalised units of ``text`` and each one's (start, end) character offsets in ``text``."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for token in segment_tokens(text):
+        start = text.find(token, pos)
+        end = start + len(token)
+        pos = end
+        unit = normalize_unit(token)
+        if unit:
+            out.append(unit)
+            spans.append((start, end))
+    return out, spans
+
+
+def _unit_hash(unit: str) -> int:
+    value = _unit_hash_cache.get(unit)
+    if value is None:
+        value = int.from_bytes(hashlib.blake2b(unit.encode("utf-8"), digest_size=8,
+                                               person=b"decontam").digest(), "little")
+        if len(_unit_hash_cache) >= _UNIT_CACHE_MAX:
+            _unit_hash_cache.clear()
+        _unit_hash_cache[unit] = value
+    return value
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser (vectorised): spreads the polynomial hash over all 64 bits."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+def ngram_hashes(unit_list: Sequence[str], n: int) -> np.ndarray:
+    """64-bit hashes of every n-gram of ``unit_list`` (position i: units i..i+n-1)."""
+    count = len(unit_list) - n + 1
+    if count <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    w = np.fromiter((_unit_hash(u) for u in unit_list), dtype=np.uint64, count=len(unit_list))
+    h = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            h = h * _BASE + w[k:k + count]
+        return _mix(h)
+
+
+# ---------------------------------------------------------------------------- the index
+
+
+@dataclass
+class EvalItem:
+    """One evaluation item: its file (name), its id and its texts (one per field value)."""
+
+    file: str
+    item_id: str
+    texts: list[str]
+
+
+@dataclass
+class EvalIndex:
+    keys: np.ndarray          # uint64, sorted: n-gram hash of each (n-gram, item) pair
+    items: np.ndarray         # int32, parallel to keys: item number
+    item_ngrams: np.ndarray   # int32 per item: distinct n-grams indexed
+    item_files: list[str]
+    item_ids: list[str]
+    n: int
+    stats: dict = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        meta = json.dumps({"files": self.item_files, "ids": self.item_ids, "n": self.n, "stats": self.stats},
+                          ensure_ascii=False)
+        buf = io.BytesIO()
+        np.savez(buf, keys=self.keys, items=self.items, item_ngrams=self.item_ngrams,
+                 meta=np.frombuffer(meta.encode("utf-8"), dtype=np.uint8))
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "EvalIndex":
+        with np.load(io.BytesIO(data)) as z:
+            meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+            return cls(z["keys"], z["items"], z["item_ngrams"], meta["files"], meta["ids"], meta["n"], meta["stats"])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.keys.nbytes + self.items.nbytes + self.item_ngrams.nbytes)
+
+
+def _item_hashes(texts: Iterable[str], n: int) -> np.ndarray:
+    parts = [ngram_hashes(units(t)[0], n) for t in texts if t]
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint64)
+
+
+def build_index(items: Iterable[EvalItem], n: int, max_items_per_ngram: int,
+                stop_phrases: Iterable[str] = ()) -> EvalIndex:
+    """The index of every item's distinct n-grams (each field's text on its own), without
+    the n-grams found in more than ``max_items_per_ngram`` items or in a stop phrase."""
+    key_parts, item_parts, files, ids = [], [], [], []
+    too_short = 0
+    for number, item in enumerate(items):
+        hashes = _item_hashes(item.texts, n)
+        files.append(item.file)
+        ids.append(item.item_id)
+        if not len(hashes):
+            too_short += 1
+        key_parts.append(hashes)
+        item_parts.append(np.full(len(hashes), number, dtype=np.int32))
+    keys = np.concatenate(key_parts) if key_parts else np.zeros(0, dtype=np.uint64)
+    owners = np.concatenate(item_parts) if item_parts else np.zeros(0, dtype=np.int32)
+    order = np.lexsort((owners, keys))
+    keys, owners = keys[order], owners[order]
+    distinct, first, per_key = np.unique(keys, return_index=True, return_counts=True)
+    common = distinct[per_key > max_items_per_ngram]
+    stop = _item_hashes(stop_phrases, n)
+    removed = np.union1d(common, stop)
+    keep = ~np.isin(keys, removed)
+    keys, owners = keys[keep], owners[keep]
+    item_ngrams = np.bincount(owners, minlength=len(files)).astype(np.int32)
+    stats = {"items": len(files), "items_too_short": too_short, "pairs": int(len(keys)),
+             "distinct_ngrams": int(len(np.unique(keys))), "common_ngrams_removed": int(len(common)),
+             "stop_ngrams_removed": int(np.isin(stop, distinct).sum())}
+    return EvalIndex(keys, owners, item_ngrams, files, ids, n, stats)
+
+
+# ---------------------------------------------------------------------------- matching
+
+
+@dataclass
+class Overlap:
+    """One (document, item) overlap: distinct n-grams matched and the unit ranges covered."""
+
+    item: int
+    ngrams: int
+    fraction: float
+    ranges: list[tuple[int, int]]  # [start unit, end unit) merged
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
+
+
+def find_overlaps(index: EvalIndex, unit_list: Sequence[str], min_ngrams: int, min_fraction: float) -> list[Overlap]:
+    """Items the units overlap (at least ``min_ngrams`` distinct n-grams, at least
+    ``min_fraction`` of the item's indexed n-grams), by item number."""
+    n = index.n
+    hashes = ngram_hashes(unit_list, n)
+    if not len(hashes) or not len(index.keys):
+        return []
+    lo = np.searchsorted(index.keys, hashes, side="left")
+    hi = np.searchsorted(index.keys, hashes, side="right")
+    positions = np.nonzero(hi > lo)[0]
+    if not len(positions):
+        return []
+    found: dict[int, set] = defaultdict(set)
+    where: dict[int, list] = defaultdict(list)
+    for pos in positions.tolist():
+        h = int(hashes[pos])
+        for j in range(int(lo[pos]), int(hi[pos])):
+            item = int(index.items[j])
+            found[item].add(h)
+            where[item].append((pos, pos + n))
+    out = []
+    for item in sorted(found):
+        matched = len(found[item])
+        fraction = matched / max(1, int(index.item_ngrams[item]))
+        if matched >= min_ngrams and fraction >= min_fraction:
+            out.append(Overlap(item, matched, round(fraction, 6), merge_ranges(where[item])))
+    return out
+
+
+def char_spans(ranges: Iterable[tuple[int, int]], spans: Sequence[tuple[int, int]], margin: int = 0
+               ) -> list[tuple[int, int]]:
+    """Unit ranges (widened by ``margin`` units each side, merged) as character offsets."""
+    last = len(spans)
+    widened = merge_ranges((max(0, a - margin), min(last, b + margin)) for a, b in ranges)
+    return [(spans[a][0], spans[b - 1][1]) for a, b in widened]
+
+
+def mask_text(text: str, char_ranges: Sequence[tuple[int, int]], placeholder: str) -> str:
+    parts, pos = [], 0
+    for start, end in char_ranges:
+        parts.append(text[pos:start])
+        parts.append(placeholder)
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+class Matcher:
+    """The per-document decision. ``__call__`` returns (Doc | Dropped, stats, audit records)."""
+
+    def __init__(self, index: EvalIndex, action: str = "drop", min_ngrams: int = 1, min_fraction: float = 0.0,
+                 margin: int = 5, placeholder: str = "[…]", recount=None):
+        self.index = index
+        self.action = action
+        self.min_ngrams = min_ngrams
+        self.min_fraction = min_fraction
+        self.margin = margin
+        self.placeholder = placeholder
+        self.recount = recount  # (text, script) -> tokens, for masked documents
+
+    def __call__(self, doc: Doc):
+        unit_list, spans = units(doc.text)
+        overlaps = find_overlaps(self.index, unit_list, self.min_ngrams, self.min_fraction)
+        if not overlaps:
+            return doc, [], []
+        index = self.index
+        audit, stats = [], []
+        for o in overlaps:
+            file, item_id = index.item_files[o.item], index.item_ids[o.item]
+            audit.append({"doc_id": doc.id, "source": doc.source, "lang": doc.lang, "tokens": int(doc.tokens),
+                          "file": file, "item": item_id, "ngrams": o.ngrams, "item_fraction": o.fraction,
+                          "action": self.action, "spans": [list(s) for s in char_spans(o.ranges, spans)]})
+        for file in sorted({index.item_files[o.item] for o in overlaps}):
+            stats += [(f"{STAGE}/file/{file}/{doc.lang}/docs", 1), (f"{STAGE}/file/{file}/{doc.lang}/tokens", doc.tokens)]
+        stats += [(f"{STAGE}/{self.action}/{doc.source}/{doc.lang}/docs", 1),
+                  (f"{STAGE}/{self.action}/{doc.source}/{doc.lang}/tokens", doc.tokens)]
+        summary = {"items": [[index.item_files[o.item], index.item_ids[o.item], o.ngrams] for o in overlaps]}
+        if self.action == "drop":
+            return Dropped(doc.with_metadata(decontamination=summary), f"{STAGE}:overlap"), stats, audit
+        if self.action == "mark":
+            return doc.with_metadata(decontamination=summary), stats, audit
+        masked_ranges = char_spans([r for o in overlaps for r in o.ranges], spans, self.margin)
+        text = mask_text(doc.text, masked_ranges, self.placeholder)
+        summary["masked_chars"] = sum(b - a for a, b in masked_ranges)
+        masked = doc.with_(text=text).with_metadata(decontamination=summary)
+        if not units(text)[0] or not text.replace(self.placeholder, "").strip():
+            return Dropped(masked, f"{STAGE}:empty_after_mask"), stats, audit
+        if self.recount is not None:
+            masked = masked.with_(tokens=self.recount(text, doc.script or None))
+        return masked, stats, audit
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+def summarize_matches(records: Iterable[dict], top: int = 20) -> dict:
+    """Per evaluation file and item: documents and tokens overlapped, per language; the top items."""
+    items: dict[tuple[str, str], dict] = {}
+    files: dict[str, dict] = {}
+    for r in records:
+        key = (r["file"], r["item"])
+        entry = items.setdefault(key, {"file": r["file"], "item": r["item"], "docs": 0, "tokens": 0,
+                                       "max_fraction": 0.0, "languages": {}})
+        entry["docs"] += 1
+        entry["tokens"] += int(r.get("tokens", 0))
+        entry["max_fraction"] = max(entry["max_fraction"], r["item_fraction"])
+        entry["languages"][r["lang"]] = entry["languages"].get(r["lang"], 0) + 1
+        f = files.setdefault(r["file"], {"file": r["file"], "items": 0, "docs": set(), "languages": {}})
+        f["docs"].add(r["doc_id"])
+        lang = f["languages"].setdefault(r["lang"], {"docs": set(), "tokens": 0})
+        if r["doc_id"] not in lang["docs"]:
+            lang["docs"].add(r["doc_id"])
+            lang["tokens"] += int(r.get("tokens", 0))
+    for (file, _), _entry in items.items():
+        files[file]["items"] += 1
+    file_rows = []
+    for f in sorted(files.values(), key=lambda f: f["file"]):
+        file_rows.append({"file": f["file"], "items_contaminated": f["items"], "docs": len(f["docs"]),
+                          "languages": {lang: {"docs": len(v["docs"]), "tokens": v["tokens"]}
+                                        for lang, v in sorted(f["languages"].items())}})
+    ranked = sorted(items.values(), key=lambda e: (-e["docs"], -e["tokens"], e["file"], e["item"]))
+    for e in ranked:
+        e["languages"] = dict(sorted(e["languages"].items()))
+    return {"files": file_rows, "top_items": ranked[:top], "items": ranked}
