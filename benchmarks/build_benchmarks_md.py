@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "mixture", "runners"]
+ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "pii", "pii_eval", "decontamination", "mixture", "runners"]
 
 # result name -> command that regenerates it
 COMMANDS = {
@@ -33,6 +33,7 @@ COMMANDS = {
     "dedup_quality": "python benchmarks/dedup_quality.py",
     "pii": "python benchmarks/bench_pii.py",
     "pii_eval": "python benchmarks/pii_eval.py",
+    "decontamination": "nice -n 10 python benchmarks/decontam_eval.py",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",
     "runners": "python benchmarks/bench_runners.py > benchmarks/results/runners.md",
 }

@@ -11,7 +11,7 @@ from pipeline.config.decontamination import DecontaminationConfig, EvalSourceCon
 from pipeline.records import Doc, Dropped
 from pipeline.stages.decontamination import EvalFileError, read_eval_file
 from pipeline.stages.decontamination_core import (EvalIndex, EvalItem, Matcher, build_index, find_overlaps,
-                                                  ngram_hashes, summarize_matches, units)
+                                                  ngram_hashes, summarize_matches, units, windows)
 
 QUESTION = ("Which river flows through the old town of Regensburg before it reaches the Black Sea after "
             "crossing ten countries of central and eastern Europe")
@@ -36,10 +36,23 @@ def test_units_ignore_case_punctuation_whitespace_and_compatibility_forms():
 
 def test_ngram_hashes_are_positional_and_deterministic():
     words = "a b c d e f".split()
-    h = ngram_hashes(words, 3)
-    assert len(h) == 4 and len(set(h.tolist())) == 4
-    assert ngram_hashes("x c d e y".split(), 3)[1] == h[2]  # "c d e" hashes the same anywhere
-    assert ngram_hashes("a b".split(), 3).tolist() == []
+    starts, ends, h = ngram_hashes(words, 3)
+    assert starts.tolist() == [0, 1, 2, 3] and ends.tolist() == [3, 4, 5, 6] and len(set(h.tolist())) == 4
+    assert ngram_hashes("x c d e y".split(), 3)[2][1] == h[2]  # "c d e" hashes the same anywhere
+    assert ngram_hashes("a b".split(), 3)[2].tolist() == []
+
+
+def test_spaceless_characters_make_longer_ngrams_than_words():
+    # n=3 words or 6 characters; in mixed text a character weighs half a word
+    got = units("ab cd 東京タワーは高い ef")[0]
+    assert got == ["ab", "cd", "東", "京", "タ", "ワ", "ー", "は", "高", "い", "ef"]
+    starts, ends = windows(got, 3, 6)
+    assert list(zip(starts.tolist(), ends.tolist())) == [
+        (0, 4), (1, 6), (2, 8), (3, 9), (4, 10), (5, 11), (6, 11)]
+    # the same characters hash the same inside other text
+    h = dict(zip(zip(starts.tolist(), ends.tolist()), ngram_hashes(got, 3, 6)[2].tolist()))
+    other = units("東京タワーは高い")[0]
+    assert ngram_hashes(other, 3, 6)[2].tolist() == [h[(2, 8)], h[(3, 9)], h[(4, 10)]]
 
 
 def test_a_whole_passage_is_found_with_its_character_span():
@@ -116,7 +129,8 @@ def test_index_round_trips_through_bytes():
     index = index_of(QUESTION, OTHER)
     again = EvalIndex.from_bytes(index.to_bytes())
     assert again.keys.tolist() == index.keys.tolist() and again.items.tolist() == index.items.tolist()
-    assert (again.item_files, again.item_ids, again.n, again.stats) == (["quiz"] * 2, ["1", "2"], 13, index.stats)
+    assert (again.item_files, again.item_ids, again.n, again.n_chars, again.stats) == (
+        ["quiz"] * 2, ["1", "2"], 13, 13, index.stats)
 
 
 def test_eval_files_jsonl_fields_ids_text_and_parquet(tmp_path):

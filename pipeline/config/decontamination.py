@@ -28,8 +28,9 @@ class DecontaminationConfig(StageConfig):
 
     enabled: bool = Field(False, description="Run this stage (off by default; needs sources).")
     sources: list[EvalSourceConfig] = Field(default_factory=list, description="Evaluation files to decontaminate against.")
-    n: int = Field(13, ge=3, le=64, description="N-gram length in units: words, or characters of spaceless scripts "
-                   "(Chinese, Japanese, Thai, ...), as in the quality rules.")
+    n: int = Field(13, ge=3, le=64, description="N-gram length in words.")
+    n_chars: int = Field(25, ge=3, le=200, description="N-gram length in characters of scripts written without "
+                         "spaces (Chinese, Japanese, Thai, ...); in mixed text a character counts as n/n_chars words.")
     action: Literal["drop", "mask", "mark"] = Field(
         "drop", description="drop: remove the document (decontamination:overlap); mask: replace the overlapping "
         "spans (plus margin units each side) with placeholder; mark: keep the document, record the overlap in "

@@ -106,7 +106,7 @@ def load_index(settings) -> EvalIndex:
     stop: list[str] = []
     for path in settings.stop_ngram_files:
         stop += [line for line in fs.read_bytes(fs.normalize_path(path)).decode("utf-8").splitlines() if line.strip()]
-    return build_index(items, settings.n, settings.max_items_per_ngram, stop)
+    return build_index(items, settings.n, settings.max_items_per_ngram, stop, settings.n_chars)
 
 
 class DecontaminateFn(beam.DoFn):

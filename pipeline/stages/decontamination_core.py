@@ -6,8 +6,10 @@
   NFKC, case folding and removal of punctuation and symbols; units left empty are
   skipped, so "Hello, World!" and "hello world" give the same units. Documents and
   evaluation items go through the same function.
-* :func:`ngram_hashes` hashes every run of ``n`` consecutive units to 64 bits (a keyed
-  BLAKE2b hash per unit, combined polynomially and mixed with numpy).
+* :func:`windows` finds the n-grams: runs of ``n`` words, or of ``n_chars`` characters of
+  spaceless scripts (a character weighs n/n_chars of a word in mixed text: a 13-character
+  Japanese run is a short phrase, not a sentence); :func:`ngram_hashes` hashes each to 64
+  bits (a keyed BLAKE2b hash per unit, combined polynomially and mixed with numpy).
 * :class:`EvalIndex` is the compact evaluation-side structure: one sorted ``uint64`` array
   of n-gram hashes and a parallel ``int32`` array of item numbers (12 bytes per distinct
   (n-gram, item) pair), built by :func:`build_index`. N-grams that occur in more than
@@ -37,12 +39,16 @@ import numpy as np
 import regex
 
 from pipeline.records import Doc, Dropped
+from pipeline.text.segment import has_spaceless
 from pipeline.text.segment import tokens as segment_tokens
 
 STAGE = "decontamination"
 _PUNCT = regex.compile(r"[\p{P}\p{S}\p{C}]+")
 _MASK64 = (1 << 64) - 1
 _BASE = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial n-gram hash
+# marks that segment.tokens keeps as units of a spaceless script although their Unicode
+# script is Common (the prolonged sound mark, iteration marks)
+_SPACELESS_MARKS = frozenset("ー々〻ゝゞヽヾ")
 _UNIT_CACHE_MAX = 500_000
 _unit_hash_cache: dict[str, int] = {}
 
@@ -90,17 +96,56 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(31))
 
 
-def ngram_hashes(unit_list: Sequence[str], n: int) -> np.ndarray:
-    """64-bit hashes of every n-gram of ``unit_list`` (position i: units i..i+n-1)."""
-    count = len(unit_list) - n + 1
-    if count <= 0:
-        return np.zeros(0, dtype=np.uint64)
+def unit_weights(unit_list: Sequence[str], n: int, n_chars: int) -> np.ndarray:
+    """Integer weights: ``n_chars`` for a word, ``n`` for a character of a spaceless script,
+    so that ``n`` words or ``n_chars`` such characters (or a mix) weigh ``n * n_chars``."""
+    weights = np.full(len(unit_list), n_chars, dtype=np.int64)
+    if n != n_chars:
+        for i, unit in enumerate(unit_list):
+            if has_spaceless(unit) or unit in _SPACELESS_MARKS:
+                weights[i] = n
+    return weights
+
+
+def windows(unit_list: Sequence[str], n: int, n_chars: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The n-grams of ``unit_list``: (start, end) unit indices of the shortest run of units
+    from each start that holds ``n`` words or ``n_chars`` characters of spaceless scripts
+    (mixed runs count each character as n/n_chars of a word). Starts without a full run
+    are left out."""
+    n_chars = n_chars or n
+    count = len(unit_list)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if n_chars == n or not has_spaceless("".join(unit_list)):
+        starts = np.arange(max(0, count - n + 1), dtype=np.int64)
+        return starts, starts + n
+    cum = np.concatenate(([0], np.cumsum(unit_weights(unit_list, n, n_chars))))
+    ends = np.searchsorted(cum, cum[:-1] + n * n_chars, side="left")
+    valid = ends <= count
+    starts = np.arange(count, dtype=np.int64)[valid]
+    return starts, ends[valid].astype(np.int64)
+
+
+def ngram_hashes(unit_list: Sequence[str], n: int, n_chars: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, ends, 64-bit hashes) of the n-grams of :func:`windows`; the hash of a run of
+    units depends only on those units."""
+    starts, ends = windows(unit_list, n, n_chars)
+    if not len(starts):
+        return starts, ends, np.zeros(0, dtype=np.uint64)
     w = np.fromiter((_unit_hash(u) for u in unit_list), dtype=np.uint64, count=len(unit_list))
-    h = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for k in range(n):
-            h = h * _BASE + w[k:k + count]
-        return _mix(h)
+        # prefix[k] = sum of w[i] * B^(k-1-i) over i < k: a log-step scan
+        scan, step, power = w.copy(), 1, _BASE
+        while step < len(scan):
+            scan[step:] += scan[:-step] * power
+            step, power = step * 2, power * power
+        prefix = np.concatenate((np.zeros(1, dtype=np.uint64), scan))
+        lengths = ends - starts
+        powers = np.ones(int(lengths.max()) + 1, dtype=np.uint64)
+        for k in range(1, len(powers)):
+            powers[k] = powers[k - 1] * _BASE
+        h = prefix[ends] - prefix[starts] * powers[lengths]
+        return starts, ends, _mix(h)
 
 
 # ---------------------------------------------------------------------------- the index
@@ -123,10 +168,12 @@ class EvalIndex:
     item_files: list[str]
     item_ids: list[str]
     n: int
+    n_chars: int
     stats: dict = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
-        meta = json.dumps({"files": self.item_files, "ids": self.item_ids, "n": self.n, "stats": self.stats},
+        meta = json.dumps({"files": self.item_files, "ids": self.item_ids, "n": self.n, "n_chars": self.n_chars,
+                           "stats": self.stats},
                           ensure_ascii=False)
         buf = io.BytesIO()
         np.savez(buf, keys=self.keys, items=self.items, item_ngrams=self.item_ngrams,
@@ -137,26 +184,27 @@ class EvalIndex:
     def from_bytes(cls, data: bytes) -> "EvalIndex":
         with np.load(io.BytesIO(data)) as z:
             meta = json.loads(z["meta"].tobytes().decode("utf-8"))
-            return cls(z["keys"], z["items"], z["item_ngrams"], meta["files"], meta["ids"], meta["n"], meta["stats"])
+            return cls(z["keys"], z["items"], z["item_ngrams"], meta["files"], meta["ids"], meta["n"], meta["n_chars"],
+                       meta["stats"])
 
     @property
     def nbytes(self) -> int:
         return int(self.keys.nbytes + self.items.nbytes + self.item_ngrams.nbytes)
 
 
-def _item_hashes(texts: Iterable[str], n: int) -> np.ndarray:
-    parts = [ngram_hashes(units(t)[0], n) for t in texts if t]
+def _item_hashes(texts: Iterable[str], n: int, n_chars: int | None) -> np.ndarray:
+    parts = [ngram_hashes(units(t)[0], n, n_chars)[2] for t in texts if t]
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint64)
 
 
 def build_index(items: Iterable[EvalItem], n: int, max_items_per_ngram: int,
-                stop_phrases: Iterable[str] = ()) -> EvalIndex:
+                stop_phrases: Iterable[str] = (), n_chars: int | None = None) -> EvalIndex:
     """The index of every item's distinct n-grams (each field's text on its own), without
     the n-grams found in more than ``max_items_per_ngram`` items or in a stop phrase."""
     key_parts, item_parts, files, ids = [], [], [], []
     too_short = 0
     for number, item in enumerate(items):
-        hashes = _item_hashes(item.texts, n)
+        hashes = _item_hashes(item.texts, n, n_chars)
         files.append(item.file)
         ids.append(item.item_id)
         if not len(hashes):
@@ -169,7 +217,7 @@ def build_index(items: Iterable[EvalItem], n: int, max_items_per_ngram: int,
     keys, owners = keys[order], owners[order]
     distinct, first, per_key = np.unique(keys, return_index=True, return_counts=True)
     common = distinct[per_key > max_items_per_ngram]
-    stop = _item_hashes(stop_phrases, n)
+    stop = _item_hashes(stop_phrases, n, n_chars)
     removed = np.union1d(common, stop)
     keep = ~np.isin(keys, removed)
     keys, owners = keys[keep], owners[keep]
@@ -177,7 +225,7 @@ def build_index(items: Iterable[EvalItem], n: int, max_items_per_ngram: int,
     stats = {"items": len(files), "items_too_short": too_short, "pairs": int(len(keys)),
              "distinct_ngrams": int(len(np.unique(keys))), "common_ngrams_removed": int(len(common)),
              "stop_ngrams_removed": int(np.isin(stop, distinct).sum())}
-    return EvalIndex(keys, owners, item_ngrams, files, ids, n, stats)
+    return EvalIndex(keys, owners, item_ngrams, files, ids, n, n_chars or n, stats)
 
 
 # ---------------------------------------------------------------------------- matching
@@ -206,8 +254,7 @@ def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 def find_overlaps(index: EvalIndex, unit_list: Sequence[str], min_ngrams: int, min_fraction: float) -> list[Overlap]:
     """Items the units overlap (at least ``min_ngrams`` distinct n-grams, at least
     ``min_fraction`` of the item's indexed n-grams), by item number."""
-    n = index.n
-    hashes = ngram_hashes(unit_list, n)
+    starts, ends, hashes = ngram_hashes(unit_list, index.n, index.n_chars)
     if not len(hashes) or not len(index.keys):
         return []
     lo = np.searchsorted(index.keys, hashes, side="left")
@@ -222,7 +269,7 @@ def find_overlaps(index: EvalIndex, unit_list: Sequence[str], min_ngrams: int, m
         for j in range(int(lo[pos]), int(hi[pos])):
             item = int(index.items[j])
             found[item].add(h)
-            where[item].append((pos, pos + n))
+            where[item].append((int(starts[pos]), int(ends[pos])))
     out = []
     for item in sorted(found):
         matched = len(found[item])
