@@ -245,3 +245,16 @@ def test_a_run_accounts_for_decontaminated_documents(tmp_path):
     assert stats["decontamination/index/items"] == 2 and stats["decontamination/file/quiz/und/docs"] == 1
     audit = [json.loads(x) for x in (tmp_path / "out" / "decontamination" / "matches.jsonl").read_text().splitlines()]
     assert [(r["doc_id"], r["item"]) for r in audit] == [("d", "train")]
+
+
+def test_a_common_japanese_phrase_is_no_match_but_a_passage_is():
+    item = ("ベッドに取り付けたセンサーが、入居者の呼吸や寝返りの様子を記録し、異常があれば職員の"
+            "スマートフォンに知らせる仕組みです。")
+    index = build_index([EvalItem("quiz", "1", [item])], 13, 10, n_chars=25)
+    phrase = "入居者の呼吸や寝返りの様子を記録し"  # 17 characters: a 13-character n-gram would match
+    page = f"今日は晴れでした。{phrase}ました。"
+    assert Matcher(index)(Doc(id="p", text=page, source="web"))[2] == []
+    [short] = Matcher(build_index([EvalItem("quiz", "1", [item])], 13, 10))(Doc(id="p", text=page, source="web"))[2]
+    assert short["ngrams"] == 17 - 13 + 1
+    result, _, audit = Matcher(index)(Doc(id="q", text=f"今日は晴れでした。{item}", source="web"))
+    assert isinstance(result, Dropped) and audit[0]["spans"] == [[9, 9 + len(item) - 1]]  # the final "。" is no unit
