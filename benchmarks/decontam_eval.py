@@ -5,8 +5,9 @@ Data: real documentation pages (benchmarks/realdata.py, split "test"). Pages are
 two by a stable hash of their `page` name (so translations of one page stay together):
 *host* pages become the documents of a `mixture run`, paragraphs of the other pages
 become the evaluation items (10,000 by default, in every language of the split). A
-candidate paragraph is not used when one of its lines (20+ characters) occurs verbatim in
-a host page, so a clean page shares no text with an item by construction. Into host pages
+candidate paragraph is not used when it shares 13 words in a row (30 characters of text
+without spaces; lower-cased, alphanumeric only, this script's own test) with a host page,
+so a clean page shares no text with an item by construction. Into host pages
 of LANGS (one paragraph boundary, chosen by the seed) this script plants an item of the
 page's own language:
 
@@ -274,7 +275,8 @@ def main() -> int:
         f"--max-clean {args.max_clean} --max-chars {args.max_chars} --seed {args.seed}`; machine: {cpu_model()}, {os.cpu_count()} CPUs (shared).", "",
         f"Data: benchmarks/realdata.py split \"test\" only. {len(docs):,} host pages (of half of the page names, each cut "
         f"to its first paragraphs up to {args.max_chars:,} characters) are the documents ({sum(len(d['text']) for d in docs) / 1e6:.1f} M characters); {len(items):,} evaluation items are paragraphs of the other pages ({len({i['lang'] for i in items})} "
-        f"languages), none sharing a 20+ character line with a host page. Planted: one item of the page's language per "
+        f"languages), none sharing {SHARED_WORDS} words in a row (or {SHARED_CHARS} characters of text without spaces, "
+        f"lower-cased, alphanumeric only) with a host page, so clean pages are clean by construction. Planted: one item of the page's language per "
         f"page, {args.hosts_per_lang} pages per language in {len(planted_langs)} languages, cycling whole / half "
         f"(a contiguous 50% of the item's words, characters for text without spaces) / swap (every {SWAP_EVERY}th "
         f"word swapped with the next). The truth is what was planted; the stage's settings are its defaults "

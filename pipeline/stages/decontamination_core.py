@@ -51,6 +51,7 @@ _BASE = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial n-gram
 _SPACELESS_MARKS = frozenset("ー々〻ゝゞヽヾ")
 _UNIT_CACHE_MAX = 500_000
 _unit_hash_cache: dict[str, int] = {}
+_spaceless_cache: dict[str, bool] = {}
 
 
 def normalize_unit(token: str) -> str:
@@ -60,19 +61,26 @@ def normalize_unit(token: str) -> str:
     return token.casefold()
 
 
+_unit_cache: dict[str, str] = {}
+
+
 def units(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The normalised units of ``text`` and each one's (start, end) character offsets in ``text``."""
     out: list[str] = []
     spans: list[tuple[int, int]] = []
     pos = 0
+    find, cache = text.find, _unit_cache
+    if len(cache) >= _UNIT_CACHE_MAX:
+        cache.clear()
     for token in segment_tokens(text):
-        start = text.find(token, pos)
-        end = start + len(token)
-        pos = end
-        unit = normalize_unit(token)
+        start = find(token, pos)
+        pos = start + len(token)
+        unit = cache.get(token)
+        if unit is None:
+            unit = cache[token] = normalize_unit(token)
         if unit:
             out.append(unit)
-            spans.append((start, end))
+            spans.append((start, pos))
     return out, spans
 
 
@@ -99,12 +107,16 @@ def _mix(h: np.ndarray) -> np.ndarray:
 def unit_weights(unit_list: Sequence[str], n: int, n_chars: int) -> np.ndarray:
     """Integer weights: ``n_chars`` for a word, ``n`` for a character of a spaceless script,
     so that ``n`` words or ``n_chars`` such characters (or a mix) weigh ``n * n_chars``."""
-    weights = np.full(len(unit_list), n_chars, dtype=np.int64)
-    if n != n_chars:
-        for i, unit in enumerate(unit_list):
-            if has_spaceless(unit) or unit in _SPACELESS_MARKS:
-                weights[i] = n
-    return weights
+    cache = _spaceless_cache
+    flags = []
+    for unit in unit_list:
+        flag = cache.get(unit)
+        if flag is None:
+            flag = cache[unit] = has_spaceless(unit) or unit in _SPACELESS_MARKS
+        flags.append(flag)
+    if len(cache) >= _UNIT_CACHE_MAX:
+        cache.clear()
+    return np.where(np.array(flags, dtype=bool), n, n_chars).astype(np.int64)
 
 
 def windows(unit_list: Sequence[str], n: int, n_chars: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -192,38 +204,52 @@ class EvalIndex:
         return int(self.keys.nbytes + self.items.nbytes + self.item_ngrams.nbytes)
 
 
-def _item_hashes(texts: Iterable[str], n: int, n_chars: int | None) -> np.ndarray:
-    parts = [ngram_hashes(units(t)[0], n, n_chars)[2] for t in texts if t]
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint64)
+def hash_texts(unit_lists: Sequence[Sequence[str]], n: int, n_chars: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(hashes, text number) of the n-grams of many texts at once: the n-grams of their
+    concatenation that do not cross a text boundary, i.e. each text's own n-grams."""
+    flat = [u for unit_list in unit_lists for u in unit_list]
+    bounds = np.concatenate(([0], np.cumsum([len(u) for u in unit_lists], dtype=np.int64)))
+    starts, ends, hashes = ngram_hashes(flat, n, n_chars)
+    text = np.searchsorted(bounds, starts, side="right") - 1
+    inside = ends <= bounds[text + 1]
+    return hashes[inside], text[inside]
+
+
+def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array and how often each occurs (np.unique without its hashing)."""
+    if not len(sorted_keys):
+        return sorted_keys, np.zeros(0, dtype=np.int64)
+    heads = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    return sorted_keys[heads], np.diff(np.concatenate((heads, [len(sorted_keys)])))
 
 
 def build_index(items: Iterable[EvalItem], n: int, max_items_per_ngram: int,
                 stop_phrases: Iterable[str] = (), n_chars: int | None = None) -> EvalIndex:
     """The index of every item's distinct n-grams (each field's text on its own), without
     the n-grams found in more than ``max_items_per_ngram`` items or in a stop phrase."""
-    key_parts, item_parts, files, ids = [], [], [], []
-    too_short = 0
+    files, ids, unit_lists, owner_of_text = [], [], [], []
     for number, item in enumerate(items):
-        hashes = _item_hashes(item.texts, n, n_chars)
         files.append(item.file)
         ids.append(item.item_id)
-        if not len(hashes):
-            too_short += 1
-        key_parts.append(hashes)
-        item_parts.append(np.full(len(hashes), number, dtype=np.int32))
-    keys = np.concatenate(key_parts) if key_parts else np.zeros(0, dtype=np.uint64)
-    owners = np.concatenate(item_parts) if item_parts else np.zeros(0, dtype=np.int32)
-    order = np.lexsort((owners, keys))
-    keys, owners = keys[order], owners[order]
-    distinct, first, per_key = np.unique(keys, return_index=True, return_counts=True)
+        for text in item.texts:
+            unit_lists.append(units(text)[0])
+            owner_of_text.append(number)
+    hashes, text = hash_texts(unit_lists, n, n_chars)
+    owners = np.asarray(owner_of_text, dtype=np.int32)[text] if len(text) else np.zeros(0, dtype=np.int32)
+    order = np.lexsort((owners, hashes))
+    keys, owners = hashes[order], owners[order]
+    first = np.ones(len(keys), dtype=bool)  # one pair per (n-gram, item)
+    first[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
+    keys, owners = keys[first], owners[first]
+    distinct, per_key = _runs(keys)
     common = distinct[per_key > max_items_per_ngram]
-    stop = _item_hashes(stop_phrases, n, n_chars)
-    removed = np.union1d(common, stop)
-    keep = ~np.isin(keys, removed)
+    stop = np.unique(hash_texts([units(t)[0] for t in stop_phrases], n, n_chars)[0])
+    keep = ~np.isin(keys, np.union1d(common, stop))
+    too_short = int((np.bincount(owners, minlength=len(files)) == 0).sum())
     keys, owners = keys[keep], owners[keep]
     item_ngrams = np.bincount(owners, minlength=len(files)).astype(np.int32)
     stats = {"items": len(files), "items_too_short": too_short, "pairs": int(len(keys)),
-             "distinct_ngrams": int(len(np.unique(keys))), "common_ngrams_removed": int(len(common)),
+             "distinct_ngrams": int(len(_runs(keys)[0])), "common_ngrams_removed": int(len(common)),
              "stop_ngrams_removed": int(np.isin(stop, distinct).sum())}
     return EvalIndex(keys, owners, item_ngrams, files, ids, n, n_chars or n, stats)
 
