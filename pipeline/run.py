@@ -1,6 +1,6 @@
 """Builds the Beam graph from a validated Config and runs it: the only place that wires stages.
 
-    read ─► unique ids ─► normalize ─► language ID ─► token count ─► url ─► quality ─► dedup ─► PII
+    read ─► unique ids ─► normalize ─► language ID ─► token count ─► url ─► decontamination ─► quality ─► dedup ─► PII
          ─► (+ parallel data) ─► control tokens ─► mixture sampling ─► canaries ─► shards          (+ rejected/, stats for the report)
 
 Every stage returns {"kept", "dropped", "stats"} (see pipeline/stages/base.py). Dropped
@@ -187,6 +187,12 @@ def _url_filter(config: Config) -> beam.PTransform:
     return UrlFilter(config.url_filter)
 
 
+def _decontamination(config: Config) -> beam.PTransform:
+    from pipeline.stages.decontamination import Decontaminate
+
+    return Decontaminate(config)
+
+
 def _quality(config: Config) -> beam.PTransform:
     from pipeline.stages.quality import QualityFilter
 
@@ -249,6 +255,7 @@ LABEL_STAGES: list[StageSpec] = [
 ]
 FILTER_STAGES: list[StageSpec] = [
     StageSpec("url", lambda c: c.url_filter.enabled, _url_filter),
+    StageSpec("decontamination", lambda c: c.decontamination.enabled, _decontamination),
     StageSpec("quality", lambda c: c.quality.enabled, _quality),
     StageSpec("dedup", lambda c: c.dedup.enabled, _dedup),
     StageSpec("pii", lambda c: c.pii.enabled, _pii),
@@ -596,7 +603,8 @@ def prepare_output(output: str, overwrite: bool) -> RunLayout:
             raise FileExistsError(
                 f"output directory '{output}' is not empty; pass --overwrite to replace it"
             )
-        for sub in ("shards", "rejected", "report", "dropped", WORK_DIR, "manifest.json", "canaries", "dedup"):
+        for sub in ("shards", "rejected", "report", "dropped", WORK_DIR, "manifest.json", "canaries", "dedup",
+                    "decontamination"):
             fs.delete_tree(layout.path(sub))
     for sub in ("", "shards", "rejected", "dropped", WORK_DIR):
         fs.make_dirs(layout.path(sub) if sub else layout.root)

@@ -142,6 +142,24 @@ def test_planted_duplicates_and_low_quality_pages_are_dropped(demo_run):
         assert dup["dropped_id"] not in ids and dup["kept_id"] in ids, dup
 
 
+def test_planted_evaluation_passages_are_found_and_marked(demo_run):
+    planted = json.load(open(os.path.join(SAMPLE, "planted.json"), encoding="utf-8"))
+    with open(os.path.join(demo_run, "decontamination", "matches.jsonl"), encoding="utf-8") as f:
+        matches = [json.loads(line) for line in f]
+    assert [(m["doc_id"], m["file"], m["item"], m["action"]) for m in matches] == [
+        (p["id"], "quiz", p["item"], "mark") for p in planted["decontamination"]]
+    expected = {m["doc_id"]: [["quiz", m["item"], m["ngrams"]]] for m in matches}
+    shards = _read_shards(demo_run)
+    marked = {r["id"]: json.loads(r["metadata"])["decontamination"]["items"] for r in shards
+              if "decontamination" in json.loads(r["metadata"] or "{}")}
+    # every matched page that reaches the shards carries its match, and no other page does
+    shard_ids = {r["id"] for r in shards}
+    assert marked == {doc_id: items for doc_id, items in expected.items() if doc_id in shard_ids}
+    # in the demo: dedup drops web-ru-0009 as a near duplicate of web-ru-0001, and the
+    # mixture's keyed draw leaves web-en-0001 out of the (over-full) English bucket
+    assert sorted(marked) == ["web-de-0001", "web-ja-0001", "web-ru-0001"]
+
+
 def test_canaries_are_injected_as_declared_in_the_secret_manifest(demo_run):
     from pipeline.stages.canaries import check_injection
 

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, model_validator
 from pipeline.config.base import StageConfig, StrictModel
 from pipeline.config.canaries import CanariesConfig
 from pipeline.config.control_tokens import ControlTokensConfig
+from pipeline.config.decontamination import DecontaminationConfig, EvalSourceConfig
 from pipeline.config.dedup import DedupConfig
 from pipeline.config.langid import LangIdConfig
 from pipeline.config.mixture import MixtureConfig, ShardsConfig
@@ -32,7 +33,9 @@ __all__ = [
     "ParallelConfig",
     "Config",
     "ConfigError",
+    "DecontaminationConfig",
     "DedupConfig",
+    "EvalSourceConfig",
     "LangIdConfig",
     "MixtureConfig",
     "PiiConfig",
@@ -54,6 +57,9 @@ class Config(StrictModel):
     url_filter: UrlFilterConfig = Field(default_factory=UrlFilterConfig,
                                         description="URL blocklist and exact URL dedup of documents with a URL.")
     langid: LangIdConfig = Field(default_factory=LangIdConfig, description="Language identification (fastText).")
+    decontamination: DecontaminationConfig = Field(
+        default_factory=DecontaminationConfig,
+        description="N-gram overlap with evaluation sets: drop, mask or mark contaminated documents.")
     quality: QualityConfig = Field(default_factory=QualityConfig, description="Quality filtering rules.")
     dedup: DedupConfig = Field(default_factory=DedupConfig, description="Exact and MinHash near-duplicate removal.")
     pii: PiiConfig = Field(default_factory=PiiConfig, description="PII scrubbing (presidio-analyzer).")
@@ -215,18 +221,23 @@ def check_source_paths(config: Config, *, origin: str, yaml_root: yaml.Node | No
     from pipeline.io.files import expand_patterns
 
     problems = []
-    for key in ("domain_files", "substring_files"):
-        for j, path in enumerate(getattr(config.url_filter, key)):
-            loc = ("url_filter", key, j)
-            line = _line_of(yaml_root, loc)
-            where = f"{origin}:{line}" if line else origin
-            try:
-                found = bool(expand_patterns([path]))
-            except Exception as exc:  # a filesystem that cannot be reached or parsed
-                problems.append(f"{where}: {format_loc(loc)}: cannot list '{path}': {exc}")
-                continue
-            if not found:
-                problems.append(f"{where}: {format_loc(loc)}: no such file '{path}'")
+    listed = [(("url_filter", key, j), path) for key in ("domain_files", "substring_files")
+              for j, path in enumerate(getattr(config.url_filter, key))]
+    if config.decontamination.enabled:
+        listed += [(("decontamination", "sources", j, "path"), s.path)
+                   for j, s in enumerate(config.decontamination.sources)]
+        listed += [(("decontamination", "stop_ngram_files", j), path)
+                   for j, path in enumerate(config.decontamination.stop_ngram_files)]
+    for loc, path in listed:
+        line = _line_of(yaml_root, loc)
+        where = f"{origin}:{line}" if line else origin
+        try:
+            found = bool(expand_patterns([path]))
+        except Exception as exc:  # a filesystem that cannot be reached or parsed
+            problems.append(f"{where}: {format_loc(loc)}: cannot list '{path}': {exc}")
+            continue
+        if not found:
+            problems.append(f"{where}: {format_loc(loc)}: no such file '{path}'")
     for i, source in enumerate(config.sources):
         for j, pattern in enumerate(source.paths):
             loc = ("sources", i, "paths", j)

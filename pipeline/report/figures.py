@@ -33,7 +33,7 @@ SPINE_GROUPS = ("read", "rejected", "dropped", "point")
 
 # Order in which stages remove documents (pipeline/run.py); stages not listed here are
 # placed after "pii" and before "mixture", alphabetically.
-STAGE_ORDER = ("read", "normalize", "langid", "tokens", "url", "quality", "dedup", "pii", "parallel", "control_tokens",
+STAGE_ORDER = ("read", "normalize", "langid", "tokens", "url", "decontamination", "quality", "dedup", "pii", "parallel", "control_tokens",
                "mixture", "canaries", "write")
 
 PCT_DIGITS = 6
