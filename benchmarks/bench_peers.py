@@ -1097,7 +1097,7 @@ def main(argv=None) -> int:
             "contender, the language given from the data (in the pipeline it comes from language ID).",
             "",
             "- **ours**: `QualityChecker.check(text, lang, script)` with the default config (per-script and "
-            "per-language overrides, C4 for English only); `lang` is the language ID label (zh for zh-Hans/"
+            "per-language overrides, C4 page rules for every language and its line rules for English only); `lang` is the language ID label (zh for zh-Hans/"
             "zh-Hant, pt for pt-BR, sr for sr-Latn).",
             "- **datatrove-fw2** — datatrove as a careful multilingual user runs it, FineWeb-2's recipe "
             "(fineweb-2-pipeline.py): per page, `GopherRepetitionFilter` → `FineWebQualityFilter` → "
