@@ -773,3 +773,30 @@ def test_chinese_page_with_identifiers_is_judged_as_chinese():
 def test_english_page_quoting_chinese_is_judged_as_english():
     view = TextView(EN + " 你好世界。", "Latn")
     assert view.mean_word_length == TextView(EN, "Latn").mean_word_length
+
+
+SERBIAN_LATIN = (
+    "Gradska biblioteka je otvorena svakog jutra od devet sati, a deca dolaze posle škole da pozajme knjige "
+    "o životinjama, svemiru i dalekim zemljama. Bibliotekarka im pomaže da pronađu ono što traže i često "
+    "preporučuje nove naslove koji su upravo stigli.\n\n"
+    "Subotom ujutru u čitaonici se održava čas pričanja priča za najmlađe. Roditelji mogu da sede pored "
+    "njih ili da u miru pročitaju novine. Posle toga svi zajedno piju čaj i razgovaraju o tome šta su "
+    "čuli, a deca crtaju junake iz priče koja im se najviše dopala."
+)
+
+
+def test_serbian_in_latin_labelled_plain_sr_is_judged_as_latin_text():
+    # with langid.script_subtag off, Serbian in Latin script is labelled 'sr', whose usual
+    # script is Cyrillic: the page has no Cyrillic letter, so it is judged as Latin text
+    plain = check(SERBIAN_LATIN, "sr")
+    tagged = check(SERBIAN_LATIN, "sr-Latn")
+    assert plain.reason is None and tagged.reason is None
+    assert plain == tagged
+
+
+def test_chinese_with_english_identifiers_is_still_judged_as_han():
+    from pipeline.stages.quality_core import judged_script
+
+    assert judged_script("zh", "Latn", "ArrowButton - 带有一个箭头形状的按钮组件。") == "Hani"
+    assert judged_script("sr", "Latn", SERBIAN_LATIN) == "Latn"
+    assert judged_script("sr", "Cyrl", "Градска библиотека је отворена") == "Cyrl"

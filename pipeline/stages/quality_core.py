@@ -32,7 +32,7 @@ from pipeline.hashing import keyed_hash64
 from pipeline.records import UNDETERMINED, Doc, Dropped
 from pipeline.text import segment
 from pipeline.text.langcodes import own_script
-from pipeline.text.script import dominant_script
+from pipeline.text.script import dominant_script, script_counts
 from pipeline.text.stopwords import matcher
 
 STAGE = "quality"
@@ -98,10 +98,23 @@ def count_sentences(text: str) -> int:
     return spaced + glued
 
 
+# letters that count as written in a composite own script
+_OWN_SCRIPT_PARTS = {"Jpan": ("Hani", "Hira", "Kana"), "Kore": ("Hang", "Hani")}
+
+
 def judged_script(lang: str, script: str | None, text: str = "") -> str:
     """The script a document is judged as: its language's own script (:func:`own_script`),
-    else (``und``, unknown codes) ``script`` or the text's dominant script."""
+    else (``und``, unknown codes) ``script`` or the text's dominant script.
+
+    A text with no letter at all in its language's own script (Serbian in Latin labelled
+    plain ``sr``, e.g. with ``langid.script_subtag: false``) is judged as what it is
+    written in: a Chinese page naming commands in English still has its Han characters.
+    """
     own = own_script(lang) if lang and lang != UNDETERMINED else None
+    if own is not None and text:
+        counts = script_counts(text)
+        if counts and not any(counts.get(part) for part in _OWN_SCRIPT_PARTS.get(own, (own,))):
+            own = None
     return own or script or dominant_script(text)
 
 
