@@ -295,3 +295,83 @@ def test_every_removed_document_has_a_kept_witness_at_or_above_the_threshold(dem
         a, b = texts[r["removed_id"]], texts[r["witness_id"]]
         spec = shingle_spec("", dominant_script(b), near)
         assert shingle_jaccard(shingles(a, spec).values, shingles(b, spec).values) == pytest.approx(r["jaccard"]), r
+
+
+# ------------------------------------------------------------------ output pin
+#
+# The demo's outputs, pinned by sha256. Refactoring must leave every byte unchanged, so
+# this dict is updated ONLY by a commit that changes the output on purpose (and says so).
+# To regenerate: run `pytest tests/test_end_to_end.py -k pinned`; on a mismatch the
+# failure message prints the complete new dict — paste it over DEMO_PINS.
+#
+# Normalised before hashing, because they vary without the pipeline's behaviour changing:
+# - manifest.json "config"."output": the absolute output directory of the run;
+# - manifest.json and report.json "versions": the installed Python and library versions.
+# Not pinned: report/runtime.json (wall times), _run/config.json (holds the absolute
+# output directory), the rendered report (report.md/.html/.csv, derived from report.json)
+# and _run/decontamination-index.npz (a cache).
+# Parquet files embed the writer's version ("parquet-cpp-arrow version X"), so the shard
+# hashes hold for the pyarrow version below only.
+DEMO_PINS_PYARROW = "25.0.1"
+DEMO_PINS = {
+    '_run/shards.json': '8228dac613c93310b4d38c19d832501862b6912bdda2607169ecef26fce95732',
+    '_run/stats.json': 'c55320e829f65645283a68d3b957085a408340d5b1e5e1fd39f2619cb9c5f589',
+    'canaries/manifest.jsonl': '844504b8ef03fd32982b22d40ca59c3bdb1826f8fd7a42a5143d40726eee6c65',
+    'decontamination/matches.jsonl': '051b3fae8ab56b8018401ec622b470aec4ae12849e83969e6f1c30826309ff64',
+    'decontamination/summary.json': '9a624fa7f56d62e43520796c189fd0a39bfed03db58d426a02a6cdc63658ff4f',
+    'dedup/witnesses-00000-of-00004.jsonl': 'e7ceb10b3f876e6bc804733dfabdf00953551b3e55b2fc01bcb1e2900cd3956c',
+    'dedup/witnesses-00001-of-00004.jsonl': '35f2ba32e7bfd7096bf3f744e5708be0f1e1ab4019197f44447e389cc62a7980',
+    'dedup/witnesses-00002-of-00004.jsonl': 'b08355565f78206090a7fdebc645ca771c4b37a3b107cd622191373d8e442def',
+    'dedup/witnesses-00003-of-00004.jsonl': '64da20ceb02038cb79e969a0b98067bb7a77e588dec06166b352a10d568de38c',
+    'dropped/examples.jsonl': 'ba54dca591ed1cacd36838b31bf50f15fb2cfcbf8159997dafe77a1a81c04841',
+    'manifest.json': '4c235b71288a01177b03e1063366e3f0cfe23e1eab85e226e951c9a73dd1485e',
+    'rejected/rejected-00000-of-00004.jsonl': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    'rejected/rejected-00001-of-00004.jsonl': 'b318d6021200131cda2841aeef07ecc532a475374800b9ae76eb32b630c1af2c',
+    'rejected/rejected-00002-of-00004.jsonl': '0c305b311f2264de10dc9d345f22cb8919511bd370a7361680d75f9bb5229716',
+    'rejected/rejected-00003-of-00004.jsonl': 'b94e54646bee9a754c7541748a10d7118774bb4bc72b968c625417bd638ac491',
+    'report/report.json': '0f055e9119be0698e5b3ae45060d632f6a1d23468b15d74411ac28690f4f034a',
+    'shards/part-00000-of-00008.parquet': '2edf02930bbf19d509fafbf3678c4fbcdf6c134ebe3d21849742ea8c2602ccad',
+    'shards/part-00001-of-00008.parquet': '1759271f2d71e347d9c3a36192a998507788213d28839727a16aa5faa118230a',
+    'shards/part-00002-of-00008.parquet': '2e70a17897fe15b2bb8f580a12be52524ac7ceea089e853fddcf893945d47788',
+    'shards/part-00003-of-00008.parquet': 'f62f3aa342a488d0af4b7dd25d9801e31bb884d91be80fbd3445f31fdd1c7a3f',
+    'shards/part-00004-of-00008.parquet': '1e3c8d762b893a7829a99fd713dc2b2c80f7e7e5fd2f85cb35924ba82b2db72b',
+    'shards/part-00005-of-00008.parquet': 'e0f5d56f126b2ab0862b709ed32e7c704cc4c4794768c25179bc3429a9717c37',
+    'shards/part-00006-of-00008.parquet': '0532050c2b0fbb6b7c64617c8343e5bfc293015ace175b42dc701833b6f4fab9',
+    'shards/part-00007-of-00008.parquet': 'f39a196d351232ade9b2fd8825fd35da65e60a49cd16b85d5bd475da0648d7bc',
+}
+
+_NORMALISED = "<normalised>"
+
+
+def _normalised_json_sha(path, drop_output=False):
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    data["versions"] = _NORMALISED
+    if drop_output:
+        data["config"]["output"] = _NORMALISED
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _demo_output_hashes(out):
+    hashes = {}
+    for sub in ("shards", "rejected", "dropped", "canaries", "dedup", "decontamination"):
+        for name in sorted(os.listdir(os.path.join(out, sub))):
+            hashes[f"{sub}/{name}"] = _sha(os.path.join(out, sub, name))
+    for name in ("_run/stats.json", "_run/shards.json"):
+        hashes[name] = _sha(os.path.join(out, name))
+    hashes["manifest.json"] = _normalised_json_sha(os.path.join(out, "manifest.json"), drop_output=True)
+    hashes["report/report.json"] = _normalised_json_sha(os.path.join(out, "report", "report.json"))
+    return hashes
+
+
+def test_demo_outputs_are_pinned_byte_for_byte(demo_run):
+    import pyarrow
+
+    assert pyarrow.__version__ == DEMO_PINS_PYARROW, (
+        f"the shard pins were made with pyarrow {DEMO_PINS_PYARROW}, this is {pyarrow.__version__}: "
+        "parquet files embed the writer's version; regenerate DEMO_PINS (see the comment above)")
+    got = _demo_output_hashes(demo_run)
+    lines = "".join(f"    {k!r}: {v!r},\n" for k, v in sorted(got.items()))
+    changed = sorted(k for k in set(got) | set(DEMO_PINS) if got.get(k) != DEMO_PINS.get(k))
+    assert got == DEMO_PINS, f"changed: {changed}\nnew pins:\nDEMO_PINS = {{\n{lines}}}"
