@@ -148,7 +148,7 @@ def run_stage(docs):
     out_dir = tempfile.mkdtemp(prefix="bench_dedup_")
     start = time.perf_counter()
     with beam.Pipeline(runner=FnApiRunner(), options=PipelineOptions([])) as p:
-        out = p | beam.Create(docs, reshuffle=False) | Deduplicate(config)
+        out = p | beam.Create(docs, reshuffle=False) | Deduplicate(config.dedup, seed=config.seed, output_dir=config.output_dir)
         _ = (
             out["dropped"]
             | beam.Map(lambda d: json.dumps([d.doc.id, d.doc.metadata[DUPLICATE_OF_KEY], d.reason]))

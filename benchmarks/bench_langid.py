@@ -253,7 +253,7 @@ def beam_run(sentences: dict[str, list[str]], n_docs: int, with_stage: bool, siz
             | beam.FlatMap(lambda part: build_corpus(sentences, n_docs, low, high, part, parts))
         )
         if with_stage:
-            pcoll = (pcoll | LanguageId(config))["kept"]
+            pcoll = (pcoll | LanguageId(config.langid))["kept"]
         _ = pcoll | beam.Map(lambda d: 1) | beam.combiners.Count.Globally()
     return time.process_time() - start
 

@@ -117,7 +117,7 @@ def bench_beam(n: int, budget_tokens: float) -> dict:
     start = time.perf_counter()
     p = beam.Pipeline(runner=FnApiRunner(), options=PipelineOptions([]))
     docs = p | beam.Create(list(range(n))) | "Generate" >> beam.Map(_make_one)
-    counted = (docs | CountTokens(cfg))["kept"]
+    counted = (docs | CountTokens(cfg.tokenizer))["kept"]
     out = counted | MixtureSample(cfg, seed=1234)
     _ = out["kept"] | "CountKept" >> beam.combiners.Count.Globally()
     p.run().wait_until_finish()

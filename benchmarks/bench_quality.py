@@ -262,7 +262,7 @@ def bench_beam(docs: list[Doc], config) -> None:
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
     with beam.Pipeline(runner=FnApiRunner(), options=PipelineOptions([])) as p:
-        out = p | beam.Create(docs, reshuffle=False) | QualityFilter(config)
+        out = p | beam.Create(docs, reshuffle=False) | QualityFilter(config.quality, seed=config.seed, tokenizer=config.mixture.tokenizer)
         _ = out["kept"] | "CountKept" >> beam.combiners.Count.Globally()
         _ = out["stats"] | "SumStats" >> beam.CombinePerKey(sum)
 

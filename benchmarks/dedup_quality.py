@@ -335,7 +335,7 @@ def worker_stage(n_docs: int, seed: int, out: str, witness: bool = True) -> dict
             p
             | "Read" >> beam.io.ReadFromText(corpus_path)
             | "Parse" >> beam.Map(lambda line: Doc(*(lambda r: (r[0], r[1], "bench", r[2], 1.0, r[3]))(json.loads(line))))
-            | "Dedup" >> Deduplicate(config)
+            | "Dedup" >> Deduplicate(config.dedup, seed=config.seed, output_dir=config.output_dir)
         )
         _ = (
             res["dropped"]

@@ -135,7 +135,7 @@ def load_manifest(path: str) -> dict[str, dict]:
 def exposure_report(scores_path: str, *, candidates_path: str | None = None, manifest_path: str | None = None,
                     method: str = "auto", log2_space_size: float | None = None) -> dict:
     """{"canaries": [one row per canary], "groups": {key: [rows]}} — see docs/canaries.md."""
-    from pipeline.stages.canary_exposure import ExposureError, exposure_of, summarize
+    from pipeline.canary_exposure import ExposureError, exposure_of, summarize
 
     candidate_sets = load_candidates(candidates_path) if candidates_path else {}
     manifest = load_manifest(manifest_path) if manifest_path else None

@@ -167,7 +167,7 @@ def _root_cause(exc: BaseException) -> str:
 
 def _cmd_plan(args) -> int:
     from pipeline.config import ConfigError
-    from pipeline.mixture.plan import run_plan
+    from pipeline.plan_cli import run_plan
 
     try:
         return run_plan(args.config, compute_flops=args.compute_flops, params=args.params,

@@ -10,7 +10,8 @@ from pipeline.config import parse_config
 from pipeline.config.canaries import CanariesConfig
 from pipeline.mixture.tokens import make_counter
 from pipeline.records import Doc
-from pipeline.stages import canaries as cn
+from pipeline.stages import canaries_core as cn
+from pipeline.stages.canaries import InjectCanaries
 
 COUNTER = make_counter()
 SEED = 1234
@@ -290,7 +291,7 @@ def test_inject_canaries_transform_matches_the_core(beam_pipeline):
     for key, n in stats:
         expected_stats[key] = expected_stats.get(key, 0) + n
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | cn.InjectCanaries(root)
+        out = p | beam.Create(docs) | InjectCanaries(root.canaries, seed=root.seed, tokenizer=root.mixture.tokenizer)
         assert_that(out["kept"] | "Ids" >> beam.Map(lambda d: d.id),
                     equal_to([d.id for d in docs + injected]), label="kept")
         assert_that(out["manifest"], equal_to(manifest), label="manifest")
@@ -304,7 +305,7 @@ def test_core_modules_do_not_import_beam():
     import sys
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = ("import sys, pipeline.stages.canaries, pipeline.stages.canary_exposure, pipeline.canaries_cli\n"
+    code = ("import sys, pipeline.stages.canaries_core, pipeline.canary_exposure, pipeline.canaries_cli\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'apache_beam')[:3])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=root)
     assert out.returncode == 0, out.stderr

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline import canaries_cli
-from pipeline.stages import canary_exposure as ce
+from pipeline import canary_exposure as ce
 
 
 # ---------------------------------------------------------------------------- rank

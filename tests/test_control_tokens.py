@@ -340,7 +340,7 @@ def test_transform_marks_documents_and_sums_stats(beam_pipeline, tmp_path):
             doc("c", text="Hello <|toxicity:high|>", tokens=8), doc("d", text="<|toxicity:high|>"),
             doc("e", text="天気がいい", lang="ja", tokens=5)]
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | ControlTokens(config)
+        out = p | beam.Create(docs) | ControlTokens(config.control_tokens, seed=config.seed, tokenizer=config.mixture.tokenizer)
         assert_that(out["kept"] | "Texts" >> beam.Map(lambda d: (d.id, d.text, d.tokens)), equal_to([
             ("a", "<|toxicity:high|>You idiot.", 4),
             ("b", "<|toxicity:low|>Nice weather.", 4),
@@ -366,7 +366,7 @@ def test_disabled_transform_passes_everything_through(beam_pipeline, tmp_path):
     config = _config(tmp_path, enabled=False)
     docs = [doc("a"), doc("b", text="<|toxicity:high|>")]
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | ControlTokens(config)
+        out = p | beam.Create(docs) | ControlTokens(config.control_tokens, seed=config.seed, tokenizer=config.mixture.tokenizer)
         assert_that(out["kept"], equal_to(docs), label="kept")
         assert_that(out["dropped"], equal_to([]), label="dropped")
         assert_that(out["stats"], equal_to([]), label="stats")

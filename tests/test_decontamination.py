@@ -212,7 +212,7 @@ def test_transform_drops_contaminated_documents_and_writes_the_audit(tmp_path, b
     docs = [Doc(id="clean", text=CLEAN, source="web", lang="en", tokens=30),
             Doc(id="dirty", text=f"{CLEAN} {QUESTION}", source="web", lang="en", tokens=55)]
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | Decontaminate(config)
+        out = p | beam.Create(docs) | Decontaminate(config.decontamination, output_dir=config.output_dir, tokenizer=config.mixture.tokenizer)
         assert_that(out["kept"] | "Kept" >> beam.Map(lambda d: d.id), equal_to(["clean"]), label="kept")
         assert_that(out["dropped"] | "Dropped" >> beam.Map(lambda d: (d.doc.id, d.reason)),
                     equal_to([("dirty", "decontamination:overlap")]), label="dropped")

@@ -82,7 +82,7 @@ def contains_stats(expected: dict):
 def test_transform_on_test_pipeline(beam_pipeline, tmp_path):
     config = make_config(tmp_path, keep_cluster_size=True, write_clusters=True, max_rounds=3)
     with beam_pipeline as p:
-        out = p | beam.Create(multilingual_docs()) | Deduplicate(config)
+        out = p | beam.Create(multilingual_docs()) | Deduplicate(config.dedup, seed=config.seed, output_dir=config.output_dir)
         assert_that(
             out["kept"] | beam.Map(lambda d: (d.id, d.metadata[CLUSTER_SIZE_KEY])),
             equal_to([("en-a", 3), ("ru-a", 2), ("zh-a", 2), ("th-a", 2), ("solo", 1), ("tiny", 1), ("emoji", 1)]),
@@ -174,7 +174,7 @@ def expected_outputs(docs: list[Doc], config: Config):
 
 def run_and_check(pipeline, docs, config, kept, dropped):
     with pipeline as p:
-        out = p | beam.Create(docs) | Deduplicate(config)
+        out = p | beam.Create(docs) | Deduplicate(config.dedup, seed=config.seed, output_dir=config.output_dir)
         assert_that(out["kept"], equal_to(kept), label="kept")
         assert_that(out["dropped"], equal_to(dropped), label="dropped")
 
@@ -219,7 +219,7 @@ def test_chain_of_candidates_ends_as_one_component_without_witness_check(beam_pi
     assert ("n2", "n3") not in pairs  # a and d are not candidates
     assert [d.doc.id for d in dropped] == ["n2", "n3", "n4"] and [k.id for k in kept] == ["n1", "z"]
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | Deduplicate(config)
+        out = p | beam.Create(docs) | Deduplicate(config.dedup, seed=config.seed, output_dir=config.output_dir)
         assert_that(out["kept"], equal_to(kept), label="kept")
         assert_that(out["dropped"], equal_to(dropped), label="dropped")
         assert_that(
@@ -239,7 +239,7 @@ def test_chain_member_without_a_witness_is_not_removed(tmp_path):
     assert [(d.doc.id, d.doc.metadata[DUPLICATE_OF_KEY]) for d in dropped] == [("n3", "n1"), ("n4", "n1")]
     pipeline = BeamTestPipeline(runner=FnApiRunner(), options=PipelineOptions([]))
     with pipeline as p:
-        out = p | beam.Create(docs) | Deduplicate(config)
+        out = p | beam.Create(docs) | Deduplicate(config.dedup, seed=config.seed, output_dir=config.output_dir)
         assert_that(out["kept"], equal_to(kept), label="kept")
         assert_that(out["dropped"], equal_to(dropped), label="dropped")
         assert_that(
@@ -260,13 +260,13 @@ def test_too_few_rounds_fail_with_a_clear_message(beam_pipeline):
     config = make_config(**CHAIN_DEDUP, max_rounds=1)
     with pytest.raises(Exception, match="did not converge in dedup.max_rounds=1"):
         with beam_pipeline as p:
-            _ = p | beam.Create(chain_docs()) | Deduplicate(config)
+            _ = p | beam.Create(chain_docs()) | Deduplicate(config.dedup, seed=config.seed, output_dir=config.output_dir)
 
 
 def test_disabled_stage_passes_everything_through(beam_pipeline):
     docs = multilingual_docs()
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | Deduplicate(make_config(enabled=False))
+        out = p | beam.Create(docs) | Deduplicate(make_config(enabled=False).dedup, seed=1234, output_dir="unused")
         assert_that(out["kept"], equal_to(docs), label="kept")
         assert_that(out["dropped"], equal_to([]), label="dropped")
 

@@ -37,7 +37,7 @@ def test_stage_cores_do_not_import_beam():
     import sys
 
     cores = ["pipeline.stages.langid_core", "pipeline.stages.quality_core", "pipeline.stages.dedup_core",
-             "pipeline.stages.pii_core", "pipeline.stages.decontamination_core", "pipeline.stages.canaries", "pipeline.stages.canary_exposure", "pipeline.stages.parallel_core", "pipeline.stages.control_tokens_core", "pipeline.mixture.allocation", "pipeline.mixture.sampling",
+             "pipeline.stages.pii_core", "pipeline.stages.decontamination_core", "pipeline.stages.canaries_core", "pipeline.canary_exposure", "pipeline.stages.parallel_core", "pipeline.stages.control_tokens_core", "pipeline.mixture.allocation", "pipeline.mixture.sampling",
              "pipeline.mixture.tokens", "pipeline.mixture.budget", "pipeline.text.normalize",
              "pipeline.text.segment", "pipeline.text.script", "pipeline.text.langcodes"]
     code = ("import sys, importlib\n"

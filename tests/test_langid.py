@@ -441,7 +441,7 @@ def test_transform(beam_pipeline):
     docs = [doc(PARAGRAPHS[lang], id=lang) for lang in ("en", "ja", "th", "ar")]
     docs += [doc("😀😀", id="emoji"), doc("def f(x):\n    return x\n", id="code")]
     with beam_pipeline as p:
-        result = p | beam.Create(docs) | LanguageId(_config(on_low_score="drop", top_k=2))
+        result = p | beam.Create(docs) | LanguageId(_config(on_low_score="drop", top_k=2).langid)
         kept = result["kept"] | "KeptKeys" >> beam.Map(
             lambda d: (d.id, d.lang, d.script, len(d.metadata["lang_topk"]) > 0))
         dropped = result["dropped"] | "DroppedKeys" >> beam.Map(lambda d: (d.doc.id, d.reason))
@@ -461,7 +461,7 @@ def test_transform(beam_pipeline):
 def test_transform_keeps_low_score_as_und(beam_pipeline):
     docs = [doc("def f(x):\n    return x\n", id="code"), doc(PARAGRAPHS["de"], id="de")]
     with beam_pipeline as p:
-        result = p | beam.Create(docs) | LanguageId(_config(batch_size=1))
+        result = p | beam.Create(docs) | LanguageId(_config(batch_size=1).langid)
         kept = result["kept"] | beam.Map(lambda d: (d.id, d.lang))
         assert_that(kept, equal_to([("code", "und"), ("de", "de")]), label="kept")
         assert_that(result["dropped"], equal_to([]), label="dropped")
@@ -470,7 +470,7 @@ def test_transform_keeps_low_score_as_und(beam_pipeline):
 def test_transform_disabled_only_sets_script(beam_pipeline):
     docs = [doc(PARAGRAPHS["ko"], id="ko", lang="ko"), doc(PARAGRAPHS["en"], id="en")]
     with beam_pipeline as p:
-        result = p | beam.Create(docs) | LanguageId(_config(enabled=False))
+        result = p | beam.Create(docs) | LanguageId(_config(enabled=False).langid)
         kept = result["kept"] | beam.Map(lambda d: (d.id, d.lang, d.script))
         assert_that(kept, equal_to([("ko", "ko", "Kore"), ("en", "und", "Latn")]), label="kept")
         assert_that(result["dropped"], equal_to([]), label="dropped")
@@ -481,7 +481,7 @@ def test_transform_bad_model_fails_clearly(beam_pipeline, tmp_path):
     missing = str(tmp_path / "missing.bin")
     with pytest.raises(Exception) as info:
         with beam_pipeline as p:
-            _ = p | beam.Create([doc("hello")]) | LanguageId(_config(model=missing))
+            _ = p | beam.Create([doc("hello")]) | LanguageId(_config(model=missing).langid)
     assert missing in str(info.value)
 
 
@@ -541,7 +541,7 @@ def test_transform_counters(beam_pipeline):
 
     docs = [doc(PARAGRAPHS["en"], id="a"), doc(PARAGRAPHS["en"], id="b"), doc("", id="c")]
     p = beam_pipeline
-    _ = p | beam.Create(docs) | LanguageId(_config(on_low_score="drop"))
+    _ = p | beam.Create(docs) | LanguageId(_config(on_low_score="drop").langid)
     result = p.run()
     result.wait_until_finish()
     counters = {

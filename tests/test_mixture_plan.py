@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.config import ConfigError
 from pipeline.mixture.allocation import BucketCounts
-from pipeline.mixture.plan import available_from_stats, load_run_stats, run_plan
+from pipeline.mixture.plan import available_from_stats, load_run_stats
+from pipeline.plan_cli import run_plan
 
 STATS = {
     "mixture/available_docs/web/en": 100, "mixture/available_tokens/web/en": 60_000,

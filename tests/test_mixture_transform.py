@@ -34,7 +34,7 @@ def test_count_tokens_sets_tokens_on_every_doc(beam_pipeline):
     ]
     expected = [(d.id, count_tokens(d.text)) for d in docs]
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | CountTokens(_mixture())
+        out = p | beam.Create(docs) | CountTokens(_mixture().tokenizer)
         assert_that(out["kept"] | beam.Map(lambda d: (d.id, d.tokens)), equal_to(expected))
         assert_that(out["dropped"], equal_to([]), label="no_drops")
         assert_that(out["stats"], equal_to([
@@ -113,21 +113,19 @@ def test_exact_mode_hits_target_within_one_document(beam_pipeline):
         assert_that(written, check)
 
 
-def test_from_root_config_and_empty_input(beam_pipeline):
+def test_built_from_the_config_by_the_registry_and_empty_input(beam_pipeline):
+    from pipeline.graph.registry import STAGES
+
+    (stage,) = [s for s in STAGES if s.name == "mixture"]
     config = Config.model_validate({
         "name": "t", "seed": 3, "sources": [{"name": "web", "paths": ["x.jsonl"]}],
         "mixture": {"budget": {"tokens": 1000}},
     })
     with beam_pipeline as p:
-        out = p | beam.Create([]).with_output_types(Doc) | MixtureSample(config)
+        out = p | beam.Create([]).with_output_types(Doc) | stage.build(config)
         assert_that(out["kept"], equal_to([]))
         assert_that(out["stats"] | beam.Filter(lambda kv: kv[0] == "mixture/budget_tokens"),
                     equal_to([("mixture/budget_tokens", 1000)]), label="budget")
-
-
-def test_seed_is_required_with_a_bare_mixture_config():
-    with pytest.raises(ValueError, match="seed"):
-        MixtureSample(_mixture())
 
 
 def _synthetic_corpus() -> list[Doc]:
@@ -195,5 +193,5 @@ def test_count_tokens_with_an_hf_tokenizer_in_batches(beam_pipeline, tmp_path):
     config = _mixture(tokenizer={"kind": "hf", "path": str(path)})
     docs = [Doc(id=f"d{i}", text=" ".join(["a"] * i), source="web", lang="en") for i in range(40)]
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | CountTokens(config)
+        out = p | beam.Create(docs) | CountTokens(config.tokenizer)
         assert_that(out["kept"] | beam.Map(lambda d: (d.id, d.tokens)), equal_to([(f"d{i}", i) for i in range(40)]))

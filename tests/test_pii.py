@@ -708,7 +708,7 @@ def test_transform_on_test_pipeline(beam_pipeline):
     from pipeline.stages.pii import PiiScrub
 
     with beam_pipeline as p:
-        out = p | beam.Create(DOCS) | PiiScrub(_root_config(max_spans=2))
+        out = p | beam.Create(DOCS) | PiiScrub(_root_config(max_spans=2).pii, seed=99)
         assert_that(
             out["kept"] | "KeptText" >> beam.Map(lambda d: (d.id, d.text, d.lang)),
             equal_to([
@@ -748,7 +748,7 @@ def test_transform_fake_mode_uses_the_root_seed_and_custom_recognizers(beam_pipe
     config = _root_config(mode="fake", custom_recognizers=[{"name": "EMPLOYEE_ID", "pattern": r"EMP-\d{6}"}],
                           per_language={"de": {"max_spans": 5}})
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | PiiScrub(config)
+        out = p | beam.Create(docs) | PiiScrub(config.pii, seed=config.seed)
         assert_that(
             out["kept"] | beam.Map(lambda d: (fake in d.text, "jane" in d.text, "EMP-123456" in d.text)),
             equal_to([(True, False, False)]),
@@ -762,7 +762,7 @@ def test_transform_disabled_passes_documents_through(beam_pipeline):
     from pipeline.stages.pii import PiiScrub
 
     with beam_pipeline as p:
-        out = p | beam.Create(DOCS) | PiiScrub(_root_config(enabled=False))
+        out = p | beam.Create(DOCS) | PiiScrub(_root_config(enabled=False).pii, seed=99)
         assert_that(out["kept"] | beam.Map(lambda d: d.text), equal_to([d.text for d in DOCS]), label="kept")
         assert_that(out["dropped"], is_empty(), label="dropped")
         assert_that(out["stats"], is_empty(), label="stats")

@@ -635,7 +635,7 @@ def test_quality_filter_transform(beam_pipeline):
     expected_dropped = [(d.doc.id, d.reason) for d in dropped]
     expected_examples = select_examples(dropped, 2, seed=5)
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | QualityFilter(config)
+        out = p | beam.Create(docs) | QualityFilter(config.quality, seed=config.seed)
         assert_that(out["kept"] | "KeptIds" >> beam.Map(lambda d: d.id),
                     equal_to([f"good-{lang}" for lang in LANGS] + ["boilerplate"]), label="kept")
         cleaned = (out["kept"] | beam.Filter(lambda d: d.id == "boilerplate")
@@ -654,7 +654,7 @@ def test_quality_filter_transform(beam_pipeline):
 def test_quality_filter_without_examples(beam_pipeline):
     config = _config(keep_dropped_examples=0)
     with beam_pipeline as p:
-        out = p | beam.Create(_docs()) | QualityFilter(config)
+        out = p | beam.Create(_docs()) | QualityFilter(config.quality, seed=config.seed)
         assert_that(out["examples"], equal_to([]), label="examples")
         assert_that(out["dropped"] | beam.Map(lambda d: d.reason) | beam.combiners.Count.Globally(),
                     equal_to([6]), label="dropped")
@@ -664,7 +664,7 @@ def test_quality_filter_disabled_passes_everything(beam_pipeline):
     config = _config(enabled=False)
     docs = _docs()
     with beam_pipeline as p:
-        out = p | beam.Create(docs) | QualityFilter(config)
+        out = p | beam.Create(docs) | QualityFilter(config.quality, seed=config.seed)
         assert_that(out["kept"] | beam.Map(lambda d: d.id), equal_to([d.id for d in docs]), label="kept")
         assert_that(out["stats"], equal_to([]), label="stats")
         assert_that(out["dropped"], equal_to([]), label="dropped")

@@ -9,7 +9,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import load_config
 from pipeline.io.readers import InputFile
-from pipeline.run import LOCAL_RUNNER, ReadFileFn, pipeline_options, run
+from pipeline.graph.inputs import ReadFileFn
+from pipeline.run import LOCAL_RUNNER, pipeline_options, run
 
 TEXT = "This is a plain sentence about rivers and hills. It has a second sentence too."
 
@@ -99,7 +100,7 @@ def test_progress_lines_are_throttled(small, capsys):
 
 def test_duplicate_ids_are_renamed_deterministically():
     from pipeline.records import Doc
-    from pipeline.run import rename_duplicate_ids
+    from pipeline.graph.inputs import rename_duplicate_ids
 
     a = Doc(id="x", text="first", source="web", metadata={"input_file": "a.jsonl", "input_line": 3})
     b = Doc(id="x", text="second", source="web", metadata={"input_file": "a.jsonl", "input_line": 9})

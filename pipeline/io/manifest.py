@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import platform
 from typing import Any
 
+import apache_beam as beam
+import pyarrow
+
+from pipeline import __version__
 from pipeline.config import Config
 
 
-def build_manifest(config: Config, shard_entries: list[dict], accounting: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.run import versions
+def versions() -> dict[str, str]:
+    """The versions that made a run (manifest.json and report.json "versions")."""
+    return {
+        "mixture-pipeline": __version__,
+        "apache-beam": beam.__version__,
+        "pyarrow": pyarrow.__version__,
+        "python": platform.python_version(),
+    }
 
+
+def build_manifest(config: Config, shard_entries: list[dict], accounting: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": config.name,
         "seed": config.seed,

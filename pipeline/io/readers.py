@@ -32,7 +32,7 @@ from pipeline.hashing import stable_digest
 from pipeline.records import Doc, Rejected
 
 # Raw text kept with a rejected record; the writer scrubs PII from it, then keeps the first
-# 200 characters (pipeline/io/snippets.py): scrubbing needs the values whole.
+# 200 characters (pipeline/graph/outputs.py): scrubbing needs the values whole.
 SNIPPET_CHARS = 1000
 _CHUNK = 1 << 20
 

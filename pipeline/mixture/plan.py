@@ -1,10 +1,9 @@
-"""`mixture plan`: the token budget and the per-bucket sampling plan, without writing shards.
+"""The token budget and the per-bucket sampling plan, without writing shards (the
+pure part of ``mixture plan``; the command is :mod:`pipeline.plan_cli`).
 
 Available tokens per (source, language) come either from the stats of a finished run
 (``--from OUTPUT_DIR``: the ``mixture/available_*`` figures, or the ``point/filtered``
-measurements) or from a counting-only run: a small local Beam pipeline that reads the
-sources and applies the same normalisation, labelling and filter stages as ``mixture
-run``, then counts what is left — no sampling, no shards.
+measurements) or from a counting-only run (:mod:`pipeline.graph.count`).
 """
 
 from __future__ import annotations
@@ -12,18 +11,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import sys
-import tempfile
-from typing import Any, Mapping, TextIO
+from typing import Any, Mapping
 
-from pipeline.mixture.allocation import Allocation, Bucket, BucketCounts, ShortfallError, allocate
+from pipeline.mixture.allocation import Allocation, Bucket, BucketCounts, allocate
 from pipeline.mixture.budget import budget_from_config
-from pipeline.mixture.tokens import MissingTokenizerPackage
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 STATS_FILES = ("_run/stats.json", "stats.json", "report/report.json")
 _WHAT = ("docs", "tokens", "chars", "bytes")
@@ -67,63 +58,6 @@ def load_run_stats(output_dir: str) -> dict[str, Any]:
     raise FileNotFoundError(
         f"{output_dir}: no stats of a finished run (looked for {', '.join(STATS_FILES)})"
     )
-
-
-def count_available(config, runner=None) -> dict[Bucket, BucketCounts]:
-    """Counting-only run: read, normalise, label and filter like ``mixture run``, then count.
-
-    Reuses the stage lists of :mod:`pipeline.run` so that the counts are exactly what
-    the sampler of a full run would see. Runs on Beam's in-process FnApiRunner.
-    """
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import PipelineOptions
-    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
-
-    from pipeline.io import files as fs
-    from pipeline.mixture.transform import SumCounts
-    from pipeline.io.bitext import plan_parallel_inputs
-    from pipeline.io.readers import document_inputs
-    from pipeline.run import FILTER_STAGES, LABEL_STAGES, MARK_STAGES, Normalize, ReadSources, UniqueIds
-
-    inputs = document_inputs(config, fs.expand_patterns)
-    parallel_inputs = plan_parallel_inputs(config, fs.expand_patterns) if config.parallel.enabled else []
-    workdir = tempfile.mkdtemp(prefix="mixture-plan-")
-    out_path = os.path.join(workdir, "counts.json")
-    try:
-        p = beam.Pipeline(runner=runner or FnApiRunner(), options=PipelineOptions([]))
-        docs = (p | "Read" >> ReadSources(config, inputs))["docs"]
-        docs = (docs | "UniqueIds" >> UniqueIds())["kept"]
-        docs = (docs | "Normalize" >> Normalize())["kept"]
-        for spec in LABEL_STAGES + FILTER_STAGES:
-            if spec.enabled(config):
-                docs = (docs | f"Stage[{spec.name}]" >> spec.build(config))["kept"]
-        if parallel_inputs:
-            from pipeline.stages.parallel import ParallelSources
-
-            pairs = (p | "Parallel" >> ParallelSources(config, parallel_inputs))["docs"]
-            docs = (docs, pairs) | "WithParallel" >> beam.Flatten()
-        for spec in MARK_STAGES:
-            if spec.enabled(config):
-                docs = (docs | f"Stage[{spec.name}]" >> spec.build(config))["kept"]
-        _ = (
-            docs
-            | "BucketOf" >> beam.Map(lambda d: (f"{d.source}\x00{d.lang}", (1, d.tokens, d.n_chars, d.n_bytes)))
-            | "Sum" >> beam.CombinePerKey(SumCounts())
-            | "All" >> beam.combiners.ToList()
-            | "Write" >> beam.Map(_write_counts, out_path)
-        )
-        p.run().wait_until_finish()
-        with open(out_path, encoding="utf-8") as handle:
-            rows = json.load(handle)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return {tuple(key.split("\x00", 1)): BucketCounts(*values) for key, values in sorted(rows)}
-
-
-def _write_counts(rows, path):
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(sorted([key, list(values)] for key, values in rows), handle)
-    return path
 
 
 # ---------------------------------------------------------------- report data
@@ -240,56 +174,3 @@ def plan_from_counts(config, available: Mapping[Bucket, BucketCounts], *, comput
     """The allocation for ``available`` under the config, command-line budget overrides applied."""
     budget = budget_from_config(config.mixture.budget, tokens=tokens, compute_flops=compute_flops, params=params)
     return allocate(available, config.mixture, budget, [s.name for s in config.sources])
-
-
-def run_plan(config_path: str, *, compute_flops: float | None = None, params: float | None = None,
-             tokens: float | None = None, as_json: bool = False, from_dir: str | None = None,
-             out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """`mixture plan CONFIG`: print the plan; 0 on success, 1 on a failed count or shortfall
-    error, 2 on a usage error (raises ConfigError for a bad config, which the CLI prints)."""
-    from pipeline.config import load_config
-
-    out = out or sys.stdout
-    err = err or sys.stderr
-    config = load_config(config_path, check_paths=from_dir is None)
-    try:
-        budget = budget_from_config(config.mixture.budget, tokens=tokens, compute_flops=compute_flops, params=params)
-    except ValueError as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_USAGE
-    try:
-        if from_dir is not None:
-            available = available_from_stats(load_run_stats(from_dir))
-            if not available:
-                print(f"error: {from_dir}: the stats hold no per-language counts", file=err)
-                return EXIT_FAILED
-        else:
-            available = count_available(config)
-    except (OSError, ValueError, MissingTokenizerPackage) as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_FAILED
-    try:
-        allocation = allocate(available, config.mixture, budget, [s.name for s in config.sources])
-    except ShortfallError as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_FAILED
-    if as_json:
-        data = allocation.to_dict()
-        data["config"] = config_path
-        data["counts_from"] = from_dir or "counting run"
-        json.dump(_finite(data), out, indent=1, sort_keys=True, ensure_ascii=False)
-        out.write("\n")
-    else:
-        out.write(render_table(allocation))
-    return EXIT_OK
-
-
-def _finite(value):
-    """JSON has no infinity: replace non-finite floats by None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value

@@ -14,6 +14,7 @@ from typing import Iterable
 import apache_beam as beam
 from apache_beam import pvalue
 
+from pipeline.config.mixture import MixtureConfig, TokenizerConfig
 from pipeline.mixture.allocation import Allocation, BucketCounts, allocate
 from pipeline.mixture.budget import Budget, budget_from_config
 from pipeline.mixture.sampling import choose_exact_cuts, copies_for, exact_options, make_copies, rank_key
@@ -24,19 +25,6 @@ from pipeline.stages.base import DROPPED, STATS, count
 STAGE = "mixture"
 NOT_SAMPLED = "mixture:not_sampled"  # the bucket is sampled, this document lost the draw
 EXCLUDED = "mixture:excluded"  # the bucket gets no tokens (no weight, no share, no data)
-
-
-def _mixture_of(config):
-    """(MixtureConfig, seed, source names) from a root Config or a MixtureConfig."""
-    if hasattr(config, "mixture") and hasattr(config, "sources"):
-        return config.mixture, config.seed, [s.name for s in config.sources]
-    return config, None, []
-
-
-def _tokenizer_of(config):
-    if hasattr(config, "mixture"):
-        config = config.mixture
-    return getattr(config, "tokenizer", config)
 
 
 def _key(source: str, lang: str) -> str:
@@ -77,18 +65,18 @@ class _CountTokenBatchesDoFn(_CountTokensDoFn):
 class CountTokens(beam.PTransform):
     """Sets ``Doc.tokens`` on every document with the configured counter.
 
-    ``config``: the root Config, a MixtureConfig or a TokenizerConfig. Outputs: ``kept``
+    ``tokenizer``: the tokenizer spec (``mixture.tokenizer``). Outputs: ``kept``
     (every document, with tokens), ``dropped`` (always empty), ``stats``
     (``mixture/counted_tokens/<source>/<lang>``, summed).
     """
 
-    def __init__(self, config, label: str | None = None):
+    def __init__(self, tokenizer: TokenizerConfig, label: str | None = None):
         super().__init__(label)
-        self._tokenizer_config = _tokenizer_of(config)
+        self._tokenizer_config = tokenizer
         check_tokenizer(self._tokenizer_config)
 
     def expand(self, docs):
-        if getattr(self._tokenizer_config, "kind", "default") == "hf":
+        if self._tokenizer_config.kind == "hf":
             # the Rust tokenizer encodes a batch in parallel: count in batches
             outputs = (
                 docs
@@ -222,8 +210,8 @@ class _SampleDoFn(beam.DoFn):
 class MixtureSample(beam.PTransform):
     """Samples the post-filter documents into the weighted mixture.
 
-    ``config``: the root Config (seed and source names are taken from it), or a
-    MixtureConfig together with ``seed`` (and optionally ``sources``). Documents must
+    ``section``: the ``mixture`` section; ``seed``: the run's seed; ``sources``: the
+    names of the configured sources (every one gets a plan row). Documents must
     carry ``tokens`` (run :class:`CountTokens` first). Reads ``source``, ``lang``,
     ``id``, ``tokens``, ``text`` (for chars/bytes); copies get ids ``{id}#r{k}`` and
     ``metadata["copy"] = k``.
@@ -234,19 +222,14 @@ class MixtureSample(beam.PTransform):
     :class:`Allocation`, for the report). Accounting: input docs = kept − copies + dropped.
     """
 
-    def __init__(self, config, *, seed: int | None = None, sources: list[str] | None = None,
+    def __init__(self, section: MixtureConfig, *, seed: int, sources: list[str] = (),
                  budget: Budget | None = None, label: str | None = None):
         super().__init__(label)
-        mixture, config_seed, config_sources = _mixture_of(config)
-        if seed is None:
-            seed = config_seed
-        if seed is None:
-            raise ValueError("MixtureSample needs a seed (pass the root Config or seed=...)")
-        self._mixture = mixture
+        self._mixture = section
         self._seed = int(seed)
-        self._sources = sorted(sources if sources is not None else config_sources)
+        self._sources = sorted(sources)
         # resolved here so that a bad budget fails when the graph is built, not on a worker
-        self._budget = budget if budget is not None else budget_from_config(mixture.budget)
+        self._budget = budget if budget is not None else budget_from_config(section.budget)
 
     def expand(self, docs):
         counts = (

@@ -1,6 +1,6 @@
 """Figures of a run, computed from its summed stats table (pure functions, no I/O).
 
-Stats keys written by the pipeline (see pipeline/run.py):
+Stats keys written by the pipeline (see pipeline/graph/wiring.py):
 
 * ``read/<source>``                                  records read (documents + rejected)
 * ``rejected/<source>/<reason>``                     records that could not be parsed
@@ -31,7 +31,7 @@ POINTS = ("input", "filtered", "final")
 MEASURES = ("docs", "tokens", "chars", "bytes")
 SPINE_GROUPS = ("read", "rejected", "dropped", "point")
 
-# Order in which stages remove documents (pipeline/run.py); stages not listed here are
+# Order in which stages remove documents (pipeline/graph/registry.py); stages not listed here are
 # placed after "pii" and before "mixture", alphabetically.
 STAGE_ORDER = ("read", "normalize", "langid", "tokens", "url", "decontamination", "quality", "dedup", "pii", "parallel", "control_tokens",
                "mixture", "canaries", "write")

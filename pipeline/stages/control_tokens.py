@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import apache_beam as beam
 
+from pipeline.config.control_tokens import ControlTokensConfig
+from pipeline.config.mixture import TokenizerConfig
 from pipeline.records import Doc
 from pipeline.stages.base import STATS, apply_filter, count
 from pipeline.stages.control_tokens_core import (  # noqa: F401 - the core is re-exported
@@ -43,7 +45,6 @@ class _MakeMarker:
         self._tokenizer_config = tokenizer_config
 
     def __call__(self):
-        from pipeline.config.control_tokens import ControlTokensConfig
         from pipeline.mixture.tokens import make_counter
 
         config = ControlTokensConfig.model_validate(self._section)
@@ -69,19 +70,18 @@ def check_lexicon_dir(toxicity) -> None:
 class ControlTokens(beam.PTransform):
     """Adds control tokens to a keyed fraction of the documents; see the module docstring.
 
-    Reads ``config.control_tokens``, ``config.seed`` and ``config.mixture.tokenizer``;
-    reads ``Doc.id``, ``text``, ``lang``, ``script``, ``tokens``, ``metadata``; writes
+    Takes the ``control_tokens`` section, the run's ``seed`` and the tokenizer spec
+    (``mixture.tokenizer``, which counts the added tokens); reads ``Doc.id``, ``text``, ``lang``, ``script``, ``tokens``, ``metadata``; writes
     ``Doc.text``, ``Doc.tokens`` and ``Doc.metadata`` of marked documents.
     """
 
-    def __init__(self, config, label: str | None = None):
+    def __init__(self, section: ControlTokensConfig, *, seed: int, tokenizer: TokenizerConfig | None = None,
+                 label: str | None = None):
         super().__init__(label)
-        section = config.control_tokens
         self._enabled = section.enabled
         self._section = section.model_dump(mode="json")
-        self._seed = int(config.seed)
-        mixture = getattr(config, "mixture", None)
-        self._tokenizer_config = getattr(mixture, "tokenizer", None)
+        self._seed = int(seed)
+        self._tokenizer_config = tokenizer
         if self._enabled and "toxicity" in section.attributes:
             check_lexicon_dir(section.toxicity)
 

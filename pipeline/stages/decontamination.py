@@ -19,6 +19,8 @@ import os
 import apache_beam as beam
 from apache_beam import pvalue
 
+from pipeline.config.decontamination import DecontaminationConfig
+from pipeline.config.mixture import TokenizerConfig
 from pipeline.records import Doc
 from pipeline.stages.base import DROPPED, STATS, count
 from pipeline.stages.decontamination_core import STAGE, EvalIndex, EvalItem, Matcher, build_index, summarize_matches
@@ -166,16 +168,17 @@ def _write_audit(directory: str):
 class Decontaminate(beam.PTransform):
     """Builds the index on the launcher (now) and decides every document on the workers."""
 
-    def __init__(self, config):
+    def __init__(self, section: DecontaminationConfig, *, output_dir: str, tokenizer: TokenizerConfig | None = None):
+        """``section``: the ``decontamination`` section; the index and the audit go below
+        ``output_dir``; ``tokenizer`` (``mixture.tokenizer``) counts masked tokens."""
         super().__init__()
         from pipeline.io import files as fs
-        from pipeline.mixture.transform import _tokenizer_of
 
-        self._settings = config.decontamination
-        root = fs.normalize_path(config.output_dir)
+        self._settings = section
+        root = fs.normalize_path(output_dir)
         self._index_path = fs.join(root, "_run", INDEX_FILE)
         self._audit_dir = fs.join(root, "decontamination")
-        self._tokenizer_config = _tokenizer_of(config)
+        self._tokenizer_config = tokenizer
         index = load_index(self._settings)
         fs.make_dirs(fs.join(root, "_run"))
         fs.write_bytes(self._index_path, index.to_bytes())

@@ -28,6 +28,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
+from pipeline.config.dedup import DedupConfig
 from pipeline.hashing import keyed_hash64
 from pipeline.records import Doc, Dropped
 from pipeline.stages.base import DROPPED, STATS, count
@@ -660,7 +661,7 @@ class WriteWitnesses(beam.PTransform):
 class Deduplicate(beam.PTransform):
     """Exact then MinHash LSH near deduplication of a ``PCollection[Doc]``.
 
-    Reads ``config.dedup`` and ``config.seed`` (and ``config.output_dir`` for
+    Takes the ``dedup`` section, the run's ``seed`` (and its ``output_dir`` for
     ``dedup.write_clusters`` / ``dedup.write_witnesses``, the audit of every removed document
     and its kept witness). Returns ``{"kept", "dropped", "stats"}`` like every stage.
     Reads Doc.id, text, lang, script and metadata; kept documents may gain
@@ -668,12 +669,12 @@ class Deduplicate(beam.PTransform):
     Document ids must be unique.
     """
 
-    def __init__(self, config):
+    def __init__(self, section: DedupConfig, *, seed: int, output_dir: str):
         super().__init__()
-        self._settings = resolve_settings(config.dedup, config.seed)
-        self._clusters_path = FileSystems.join(config.output_dir, "dedup", "clusters.jsonl")
-        self._dedup_dir = FileSystems.join(config.output_dir, "dedup")
-        self._seed = config.seed
+        self._settings = resolve_settings(section, seed)
+        self._clusters_path = FileSystems.join(output_dir, "dedup", "clusters.jsonl")
+        self._dedup_dir = FileSystems.join(output_dir, "dedup")
+        self._seed = seed
 
     @property
     def settings(self) -> DedupSettings:

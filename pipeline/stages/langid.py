@@ -13,6 +13,7 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.utils.shared import Shared
 
+from pipeline.config.langid import LangIdConfig
 from pipeline.records import Doc, Dropped
 from pipeline.stages.base import DROPPED, STATS, count
 from pipeline.text.script import dominant_script
@@ -100,9 +101,9 @@ class LanguageId(beam.PTransform):
     documents only get their script and keep whatever lang they came with.
     """
 
-    def __init__(self, config, label: str | None = None):
+    def __init__(self, section: LangIdConfig, label: str | None = None):
         super().__init__(label)
-        self._section = getattr(config, "langid", config)
+        self._section = section
 
     def expand(self, docs):
         section = self._section

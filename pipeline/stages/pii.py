@@ -1,6 +1,6 @@
 """PII scrubbing stage: the Beam transform around :mod:`pipeline.stages.pii_core`.
 
-``PiiScrub(config)`` takes ``PCollection[Doc]`` and returns the stage dict:
+``PiiScrub(section, seed=...)`` takes ``PCollection[Doc]`` and returns the stage dict:
 
 * ``kept``    — documents with PII replaced (``Doc.text`` rewritten, nothing else changed);
 * ``dropped`` — ``Dropped`` with reason ``pii:too_many`` (more than ``max_spans`` spans)
@@ -78,15 +78,15 @@ class _Decider:
 class PiiScrub(beam.PTransform):
     """Replace PII in every document; see the module docstring for the outputs.
 
-    Reads ``config.pii`` and ``config.seed`` (the seed keys the fake values); reads
+    Takes the ``pii`` section and the run's ``seed`` (which keys the fake values); reads
     ``Doc.text`` and ``Doc.lang``, writes ``Doc.text``.
     """
 
-    def __init__(self, config, label: str | None = None):
+    def __init__(self, section: PiiConfig, *, seed: int, label: str | None = None):
         super().__init__(label)
-        self._enabled = config.pii.enabled
-        self._pii = config.pii.model_dump(mode="json")
-        self._seed = int(config.seed)
+        self._enabled = section.enabled
+        self._pii = section.model_dump(mode="json")
+        self._seed = int(seed)
 
     def expand(self, pcoll):
         if not self._enabled:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 
+from pipeline.config.mixture import TokenizerConfig
 from pipeline.config.quality import QualityConfig
 from pipeline.records import Doc, Dropped
 from pipeline.stages.base import apply_filter, count
@@ -91,11 +92,14 @@ class QualityFilter(beam.PTransform):
     empty); writes ``Doc.text`` only when C4 line removal is on and removed lines.
     """
 
-    def __init__(self, config, label: str | None = None):
+    def __init__(self, section: QualityConfig, *, seed: int, tokenizer: TokenizerConfig | None = None,
+                 label: str | None = None):
+        """``section``: the ``quality`` section; ``seed`` keys the dropped examples;
+        ``tokenizer`` (``mixture.tokenizer``) counts tokens for the C4 line rules."""
         super().__init__(label)
-        self._quality: QualityConfig = config.quality
-        self._seed: int = config.seed
-        self._tokenizer_config = getattr(getattr(config, "mixture", None), "tokenizer", None)
+        self._quality: QualityConfig = section
+        self._seed: int = int(seed)
+        self._tokenizer_config = tokenizer
 
     def expand(self, docs):
         q = self._quality
