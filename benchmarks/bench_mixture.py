@@ -109,7 +109,7 @@ def bench_beam(n: int, budget_tokens: float) -> dict:
     from apache_beam.options.pipeline_options import PipelineOptions
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-    from pipeline.mixture.transform import CountTokens, MixtureSample
+    from pipeline.stages.mixture import CountTokens, MixtureSample
 
     cfg = MixtureConfig.model_validate({"budget": {"tokens": budget_tokens},
                                         "weights": {"web": 5, "books": 3, "code": 2},

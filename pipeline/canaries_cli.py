@@ -11,6 +11,8 @@ import math
 import sys
 from typing import Any
 
+from pipeline.canary_exposure import ExposureError, exposure_of, summarize
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 GROUP_FIELDS = ("lang", "bin", "repetitions", "type")
@@ -66,7 +68,7 @@ def main(args) -> int:
 
 
 def _read_jsonl(path: str, what: str) -> list[tuple[int, dict]]:
-    from pipeline.io import files as fs
+    from pipeline import files as fs  # lazy: imports Beam (seconds), only for gs:// and s3:// inputs
 
     try:
         data = fs.read_bytes(fs.normalize_path(path))
@@ -135,7 +137,6 @@ def load_manifest(path: str) -> dict[str, dict]:
 def exposure_report(scores_path: str, *, candidates_path: str | None = None, manifest_path: str | None = None,
                     method: str = "auto", log2_space_size: float | None = None) -> dict:
     """{"canaries": [one row per canary], "groups": {key: [rows]}} — see docs/canaries.md."""
-    from pipeline.canary_exposure import ExposureError, exposure_of, summarize
 
     candidate_sets = load_candidates(candidates_path) if candidates_path else {}
     manifest = load_manifest(manifest_path) if manifest_path else None

@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.hashing import stable_digest
+
 UNDETERMINED = "und"
 
 
@@ -87,3 +89,24 @@ class Rejected:
             "reason": self.reason,
             "snippet": self.snippet,
         }
+
+
+@dataclass(frozen=True)
+class BitextPair:
+    """One parsed pair before any check; languages are the declared, normalised codes.
+    Side a is the first column (TMX: srclang), side b the second."""
+
+    id: str
+    source: str
+    text_a: str
+    text_b: str
+    lang_a: str
+    lang_b: str
+    file: str
+    line: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def pair_id(source: str, label: str, line: int, part: int = 0) -> str:
+    """Stable id of a pair: from source, file label, line (and the pair's index in a TMX unit)."""
+    return f"{source}-{stable_digest(source, label, str(line), str(part), length=10)}"

@@ -18,7 +18,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipeline.config import Config
 from pipeline.graph.outputs import WORK_DIR, RunLayout
 from pipeline.graph.wiring import build_graph
-from pipeline.io import files as fs
+from pipeline import files as fs
 from pipeline.io.bitext import plan_parallel_inputs
 from pipeline.io.manifest import build_manifest
 from pipeline.io.readers import document_inputs

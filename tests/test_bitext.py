@@ -7,7 +7,7 @@ import os
 import pytest
 
 from pipeline.config import parse_config
-from pipeline.io import files as fs
+from pipeline import files as fs
 from pipeline.io.bitext import (
     BitextPair,
     langs_from_name,

@@ -374,7 +374,7 @@ def test_disabled_transform_passes_everything_through(beam_pipeline, tmp_path):
 
 def test_demo_corpus_gets_the_configured_fraction_deterministically():
     """mixtures/demo.yaml with control_tokens {enabled, fraction 0.2}: every document read."""
-    from pipeline.io import files as fs
+    from pipeline import files as fs
     from pipeline.io.readers import plan_input_files, read_file
 
     config = load_config(os.path.join(ROOT, "mixtures/demo.yaml"), check_paths=False)
@@ -409,7 +409,7 @@ def test_precomputed_scores_from_a_jsonl_field_reach_the_metadata_field_scorer(t
     import json
 
     from pipeline.config import parse_config
-    from pipeline.io import files as fs
+    from pipeline import files as fs
     from pipeline.io.readers import plan_input_files, read_file
 
     path = tmp_path / "scored.jsonl"

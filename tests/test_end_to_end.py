@@ -161,7 +161,7 @@ def test_planted_evaluation_passages_are_found_and_marked(demo_run):
 
 
 def test_canaries_are_injected_as_declared_in_the_secret_manifest(demo_run):
-    from pipeline.stages.canaries import check_injection
+    from pipeline.stages.canaries_core import check_injection
 
     rows = _read_shards(demo_run)
     with open(os.path.join(demo_run, "canaries", "manifest.jsonl"), encoding="utf-8") as f:
@@ -259,7 +259,7 @@ def test_every_removed_document_has_a_kept_witness_at_or_above_the_threshold(dem
     """OUTPUT/dedup/witnesses-*.jsonl: one record per document dedup removed, naming a document dedup
     kept whose shingle Jaccard with it (recomputed here from the input texts) is >= the threshold."""
     from pipeline.config import load_config
-    from pipeline.io import files as fs
+    from pipeline import files as fs
     from pipeline.io.readers import document_inputs, read_file
     from pipeline.records import Doc
     from pipeline.stages.dedup_core import resolve_settings, shingle_jaccard, shingle_spec, shingles

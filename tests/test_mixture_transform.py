@@ -10,7 +10,7 @@ from pipeline.config import Config
 from pipeline.config.mixture import MixtureConfig
 from pipeline.mixture.sampling import copies_for
 from pipeline.mixture.tokens import count_tokens
-from pipeline.mixture.transform import EXCLUDED, NOT_SAMPLED, CountTokens, MixtureSample
+from pipeline.stages.mixture import EXCLUDED, NOT_SAMPLED, CountTokens, MixtureSample
 from pipeline.records import Doc
 
 SEED = 7

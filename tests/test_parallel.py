@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.config import ParallelConfig, parse_config
-from pipeline.io import files as fs
+from pipeline import files as fs
 from pipeline.io.bitext import parallel_sources, plan_parallel_inputs, read_bitext
 from pipeline.records import Dropped, Rejected
 from pipeline.stages.parallel_core import (

@@ -7,7 +7,7 @@ import pytest
 import zstandard
 
 from pipeline.config.sources import SourceConfig
-from pipeline.io.files import expand_patterns
+from pipeline.files import expand_patterns
 from pipeline.io.readers import InputFile, derived_id, plan_input_files, read_file
 from pipeline.records import Doc, Rejected
 

@@ -155,7 +155,7 @@ def test_a_run_that_loses_a_document_after_sampling_exits_3_with_the_imbalance(s
     """A fault on purpose: the sampler chooses doc-007 (and counts it selected) but never
     emits it. The launcher must notice that the shards hold one document fewer than the
     mixture selected, exit with 3, say so, and write neither manifest nor report."""
-    from pipeline.mixture import transform
+    from pipeline.stages import mixture as transform
 
     real = transform.make_copies
 

@@ -218,7 +218,7 @@ def parse_config(data: Any, *, origin: str = "<config>", yaml_root: yaml.Node | 
 
 def check_source_paths(config: Config, *, origin: str, yaml_root: yaml.Node | None = None) -> list[str]:
     """Every path pattern must match at least one file with a known format."""
-    from pipeline.io.files import expand_patterns
+    from pipeline.files import expand_patterns  # lazy: imports Beam (seconds); only path checks need it
 
     problems = []
     listed = [(("url_filter", key, j), path) for key in ("domain_files", "substring_files")

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import StageConfig, StrictModel
+from pipeline.text.langcodes import LanguageCodeError, normalize_lang
 
 CanaryType = Literal["random", "shuffle", "interleave"]
 
@@ -19,7 +20,6 @@ CanaryType = Literal["random", "shuffle", "interleave"]
 def _normalize_codes(codes: list[str] | None) -> list[str] | None:
     if codes is None:
         return None
-    from pipeline.text.langcodes import LanguageCodeError, normalize_lang
 
     out: list[str] = []
     for code in codes:

@@ -7,11 +7,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import StageConfig
+from pipeline.text.langcodes import LanguageCodeError, normalize_lang
 
 
 def normalize_code(code: str) -> str:
     """A language code in the product's scheme; ValueError (a config error) if it is not one."""
-    from pipeline.text.langcodes import LanguageCodeError, normalize_lang
 
     try:
         return normalize_lang(code)

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import StageConfig, StrictModel
 from pipeline.config.langid import normalize_code
+from pipeline.text.script import KNOWN_SCRIPTS, SPACELESS_SCRIPTS
 
 DEFAULT_TEMPLATES = (
     "{src_text}\n{tgt_text}",
@@ -185,8 +186,6 @@ class ParallelConfig(StageConfig):
     @field_validator("required_scripts", "label_required_scripts", "forbidden_scripts", mode="after")
     @classmethod
     def _script_table_codes(cls, value: dict[str, list[str]], info) -> dict[str, list[str]]:
-        from pipeline.text.script import KNOWN_SCRIPTS
-
         out: dict[str, list[str]] = {}
         for code in sorted(value):
             scripts = value[code]
@@ -201,8 +200,6 @@ class ParallelConfig(StageConfig):
     @field_validator("char_weights", mode="after")
     @classmethod
     def _char_weight_scripts(cls, value: dict[str, float]) -> dict[str, float]:
-        from pipeline.text.script import SPACELESS_SCRIPTS
-
         for script, weight in value.items():
             if script not in SPACELESS_SCRIPTS:
                 raise ValueError(f"char_weights['{script}']: not a script written without spaces "

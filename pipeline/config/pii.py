@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import string
+from functools import lru_cache
 from typing import Literal
 
 import regex
@@ -255,9 +257,6 @@ def _entity_list(value: list[str]) -> list[str]:
 def _check_available(names: list[str], custom: list[str]) -> None:
     unknown = [name for name in names if name not in DEFAULT_ENTITIES and name not in custom]
     if unknown:
-        # only import presidio when a non-default entity is asked for
-        from pipeline.stages.pii_core import available_entities
-
         known = available_entities()
         bad = [name for name in unknown if name not in known]
         if bad:
@@ -277,3 +276,30 @@ def _check_regions(value: list[str]) -> list[str]:
         if code not in out:
             out.append(code)
     return out
+
+
+PHONE_ENTITY = "PHONE_NUMBER"
+
+
+@lru_cache(maxsize=1)
+def presidio_pattern_recognizers() -> dict[str, type]:
+    """Entity type -> presidio pattern-recognizer class, for every one presidio ships."""
+    # lazy: presidio takes seconds to import and only non-default entities need the table
+    import presidio_analyzer.predefined_recognizers as predefined
+    from presidio_analyzer import PatternRecognizer
+
+    table: dict[str, type] = {}
+    for name in sorted(predefined.__all__):
+        cls = getattr(predefined, name, None)
+        if not (inspect.isclass(cls) and issubclass(cls, PatternRecognizer)):
+            continue
+        param = inspect.signature(cls.__init__).parameters.get("supported_entity")
+        if param is None or not isinstance(param.default, str):
+            continue
+        table.setdefault(param.default, cls)
+    return table
+
+
+def available_entities() -> frozenset[str]:
+    """Entity types that can be switched on in ``pii.entities``."""
+    return frozenset(presidio_pattern_recognizers()) | {PHONE_ENTITY}

@@ -17,11 +17,11 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from pipeline.config import Config
 from pipeline.graph.inputs import Normalize, ReadSources, UniqueIds
 from pipeline.graph.registry import STAGES, Stage, stages_of
-from pipeline.io import files as fs
+from pipeline import files as fs
 from pipeline.io.bitext import plan_parallel_inputs
 from pipeline.io.readers import document_inputs
 from pipeline.mixture.allocation import Bucket, BucketCounts
-from pipeline.mixture.transform import SumCounts
+from pipeline.stages.mixture import SumCounts
 
 
 def _kept(docs, kind: str, config: Config, stages: tuple[Stage, ...]):

@@ -12,7 +12,7 @@ import apache_beam as beam
 
 from pipeline.config import Config
 from pipeline.hashing import keyed_hash64
-from pipeline.io import files as fs
+from pipeline import files as fs
 from pipeline.io.shards import encode_shard, shard_entry, shard_name, shard_of
 from pipeline.mixture.sampling import original_id, spread_copies
 from pipeline.stages.base import count

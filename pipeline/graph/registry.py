@@ -31,7 +31,7 @@ from typing import Callable, Literal
 import apache_beam as beam
 
 from pipeline.config import Config
-from pipeline.mixture.transform import CountTokens, MixtureSample
+from pipeline.stages.mixture import CountTokens, MixtureSample
 from pipeline.stages.canaries import InjectCanaries
 from pipeline.stages.control_tokens import ControlTokens
 from pipeline.stages.decontamination import Decontaminate

@@ -32,8 +32,7 @@ from xml.parsers import expat
 
 from pipeline.config.sources import SourceConfig
 from pipeline.io.readers import InputFile, TruncatedStream, _chunks, _iter_lines, plan_input_files, snippet_of
-from pipeline.records import Rejected
-from pipeline.stages.parallel_core import BitextPair, pair_id
+from pipeline.records import BitextPair, Rejected, pair_id
 from pipeline.text.langcodes import LanguageCodeError, normalize_lang
 from pipeline.text.normalize import normalize_text
 

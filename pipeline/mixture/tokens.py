@@ -143,7 +143,7 @@ class MissingTokenizerPackage(RuntimeError):
 
 def _read_model_bytes(path: str) -> bytes:
     if "://" in path:
-        from pipeline.io.files import read_bytes  # Beam FileSystems, only for remote paths
+        from pipeline.files import read_bytes  # Beam FileSystems, only for remote paths
 
         return read_bytes(path)
     with open(path, "rb") as handle:

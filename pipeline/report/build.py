@@ -15,7 +15,7 @@ import io
 import json
 from typing import Any
 
-from pipeline.io import files as fs
+from pipeline import files as fs
 from pipeline.report.figures import (
     POINTS,
     accounting,

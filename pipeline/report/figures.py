@@ -27,14 +27,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from pipeline.graph.registry import STAGE_NAMES
+
 POINTS = ("input", "filtered", "final")
 MEASURES = ("docs", "tokens", "chars", "bytes")
 SPINE_GROUPS = ("read", "rejected", "dropped", "point")
 
-# Order in which stages remove documents (pipeline/graph/registry.py); stages not listed here are
-# placed after "pii" and before "mixture", alphabetically.
-STAGE_ORDER = ("read", "normalize", "langid", "tokens", "url", "decontamination", "quality", "dedup", "pii", "parallel", "control_tokens",
-               "mixture", "canaries", "write")
+# Order in which stages remove documents: the stage registry's, between reading and writing;
+# stages not listed here are placed after "pii" and before "mixture", alphabetically.
+STAGE_ORDER = ("read", "normalize", *STAGE_NAMES, "write")
 
 PCT_DIGITS = 6
 

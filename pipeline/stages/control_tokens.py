@@ -9,6 +9,7 @@ import apache_beam as beam
 
 from pipeline.config.control_tokens import ControlTokensConfig
 from pipeline.config.mixture import TokenizerConfig
+from pipeline.mixture.tokens import make_counter
 from pipeline.records import Doc
 from pipeline.stages.base import STATS, apply_filter, count
 from pipeline.stages.control_tokens_core import (  # noqa: F401 - the core is re-exported
@@ -45,8 +46,6 @@ class _MakeMarker:
         self._tokenizer_config = tokenizer_config
 
     def __call__(self):
-        from pipeline.mixture.tokens import make_counter
-
         config = ControlTokensConfig.model_validate(self._section)
         scorer = make_scorer(config.toxicity) if "toxicity" in config.attributes else None
         marker = ControlTokenMarker(config, self._seed, scorer, make_counter(self._tokenizer_config))

@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 
 
 from pipeline.hashing import keyed_uniform
+from pipeline.mixture.tokens import count_tokens
 from pipeline.records import UNDETERMINED, Doc, Dropped
 from pipeline.text.segment import has_spaceless, words
 
@@ -205,7 +206,7 @@ def load_lexicons(directory: str | None = None,
                   list_files: Callable[[str], list[str]] | None = None,
                   read: Callable[[str], bytes] | None = None) -> dict[str, Lexicon]:
     """Every ``<lang>.txt`` in ``directory`` (default: the bundled lists), through FileSystems."""
-    from pipeline.io import files as fs
+    from pipeline import files as fs  # lazy: imports Beam; the core stays Beam-free
 
     directory = directory or BUNDLED_LEXICON_DIR
     list_files = list_files or (lambda d: fs.expand_patterns([fs.join(d, "*.txt")]))
@@ -361,7 +362,6 @@ class ControlTokenMarker:
 
     def _count(self, text: str, script: str) -> int:
         if self._counter is None:
-            from pipeline.mixture.tokens import count_tokens
 
             return count_tokens(text, script or None)
         return self._counter.count(text, script or None)

@@ -19,8 +19,10 @@ import os
 import apache_beam as beam
 from apache_beam import pvalue
 
+from pipeline import files as fs
 from pipeline.config.decontamination import DecontaminationConfig
 from pipeline.config.mixture import TokenizerConfig
+from pipeline.mixture.tokens import make_counter
 from pipeline.records import Doc
 from pipeline.stages.base import DROPPED, STATS, count
 from pipeline.stages.decontamination_core import STAGE, EvalIndex, EvalItem, Matcher, build_index, summarize_matches
@@ -54,7 +56,6 @@ def _field_texts(row: dict, fields: list[str]) -> list[str]:
 
 def read_eval_file(source) -> list[EvalItem]:
     """The items of one evaluation file (``source``: an EvalSourceConfig)."""
-    from pipeline.io import files as fs
 
     path = fs.normalize_path(source.path)
     name = source.name or os.path.basename(path.rstrip("/"))
@@ -100,7 +101,6 @@ def read_eval_file(source) -> list[EvalItem]:
 
 def load_index(settings) -> EvalIndex:
     """Reads every evaluation and stop-phrase file and builds the index (launcher side)."""
-    from pipeline.io import files as fs
 
     items: list[EvalItem] = []
     for source in settings.sources:
@@ -118,9 +118,6 @@ class DecontaminateFn(beam.DoFn):
         self._tokenizer_config = tokenizer_config
 
     def setup(self):
-        from pipeline.io import files as fs
-        from pipeline.mixture.tokens import make_counter
-
         s = self._settings
         counter = make_counter(self._tokenizer_config)
         index = EvalIndex.from_bytes(fs.read_bytes(self._index_path))
@@ -152,8 +149,6 @@ def _audit_line(record: dict) -> str:
 
 def _write_audit(directory: str):
     def write(records: list) -> str:
-        from pipeline.io import files as fs
-
         records = sorted(records, key=lambda r: (r["doc_id"], r["file"], r["item"]))
         fs.make_dirs(directory)
         fs.write_bytes(fs.join(directory, "matches.jsonl"), "".join(map(_audit_line, records)).encode("utf-8"))
@@ -172,7 +167,6 @@ class Decontaminate(beam.PTransform):
         """``section``: the ``decontamination`` section; the index and the audit go below
         ``output_dir``; ``tokenizer`` (``mixture.tokenizer``) counts masked tokens."""
         super().__init__()
-        from pipeline.io import files as fs
 
         self._settings = section
         root = fs.normalize_path(output_dir)

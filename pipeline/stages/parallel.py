@@ -23,6 +23,7 @@ import apache_beam as beam
 from apache_beam import pvalue
 
 from pipeline.io.bitext import parallel_sources, read_bitext
+from pipeline.mixture.tokens import check_tokenizer
 from pipeline.records import Rejected
 from pipeline.stages.base import DROPPED, STATS, FilterDoFn, count
 from pipeline.stages.parallel_core import (
@@ -90,7 +91,6 @@ class ParallelSources(beam.PTransform):
             raise ValueError(f"parallel.sources: {', '.join(unknown)} is not a kind: parallel source "
                              f"(parallel sources: {', '.join(sorted(known)) or 'none'})")
         if config.mixture.tokenizer is not None:
-            from pipeline.mixture.tokens import check_tokenizer
 
             check_tokenizer(config.mixture.tokenizer)
 

@@ -30,6 +30,9 @@ from collections import Counter
 
 import regex
 
+from pipeline.mixture.tokens import count_units
+from pipeline.text.script import SPACELESS_SCRIPTS, dominant_script, script_counts
+
 CHECKS = ("placeholders", "numbers", "urls", "latin_tokens", "punctuation")
 
 # ------------------------------------------------------------------ placeholders
@@ -182,8 +185,6 @@ def final_mark(text: str, lang: str = "") -> str:
 
 
 def _scripts_latin(text: str) -> bool:
-    from pipeline.text.script import dominant_script
-
     return dominant_script(strip_placeholders(text)) in ("Latn", "Zyyy")
 
 
@@ -215,8 +216,6 @@ def length_units(text: str, char_weights: dict[str, float], default_char_weight:
     ``char_weights[script]`` (else ``default_char_weight``) per letter of a script written
     without spaces (Han, kana, Thai, Lao, Khmer, Myanmar, ...), so that a translation and
     its English source have about the same length; placeholders and markup are left out."""
-    from pipeline.mixture.tokens import count_units
-    from pipeline.text.script import SPACELESS_SCRIPTS, script_counts
 
     text = strip_placeholders(text)
     units = count_units(text)

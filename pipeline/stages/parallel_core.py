@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Any, Iterable, NamedTuple
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
 
 from pipeline.hashing import keyed_choice_index, stable_digest
-from pipeline.records import UNDETERMINED, Doc, Dropped
+from pipeline.mixture.tokens import make_counter
+from pipeline.records import UNDETERMINED, BitextPair, Doc, Dropped, pair_id  # noqa: F401 - pair_id re-exported
 from pipeline.text.langcodes import base_language, language_name, script_is_usual
 from pipeline.stages.parallel_checks import failing_check, length_units, untranslated
 from pipeline.stages.parallel_side import SideDecision, SideEvidence, decide_side, side_evidence
@@ -33,27 +34,6 @@ from pipeline.text.script import COMMON, dominant_script
 STAGE = "parallel"
 SIDE_NAMES = {"a": "source", "b": "target"}
 _SPACES = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class BitextPair:
-    """One parsed pair before any check; languages are the declared, normalised codes.
-    Side a is the first column (TMX: srclang), side b the second."""
-
-    id: str
-    source: str
-    text_a: str
-    text_b: str
-    lang_a: str
-    lang_b: str
-    file: str
-    line: int
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def pair_id(source: str, label: str, line: int, part: int = 0) -> str:
-    """Stable id of a pair: from source, file label, line (and the pair's index in a TMX unit)."""
-    return f"{source}-{stable_digest(source, label, str(line), str(part), length=10)}"
 
 
 class Rendering(NamedTuple):
@@ -148,8 +128,6 @@ def _make_identifier(config):
 
 
 def _make_counter(config):
-    from pipeline.mixture.tokens import make_counter
-
     return make_counter(config.mixture.tokenizer)
 
 

@@ -45,7 +45,8 @@ from typing import Iterable
 
 import regex
 
-from pipeline.config.pii import DEFAULT_ENTITIES, PiiConfig
+from pipeline.config.pii import DEFAULT_ENTITIES, PiiConfig, available_entities  # noqa: F401 - re-exported
+from pipeline.config.pii import presidio_pattern_recognizers as _presidio_pattern_recognizers
 from pipeline.hashing import keyed_hash64
 from pipeline.stages.pii_context import (
     glued_to_number,
@@ -354,31 +355,6 @@ class _LanguageSettings:
 def base_language(lang: str) -> str:
     """'pt-BR' -> 'pt', 'zh_Hant' -> 'zh', 'DE' -> 'de'."""
     return regex.split(r"[-_]", lang or "", maxsplit=1)[0].lower()
-
-
-@lru_cache(maxsize=1)
-def _presidio_pattern_recognizers() -> dict[str, type]:
-    """Entity type -> presidio pattern-recognizer class, for every one presidio ships."""
-    import inspect
-
-    import presidio_analyzer.predefined_recognizers as predefined
-    from presidio_analyzer import PatternRecognizer
-
-    table: dict[str, type] = {}
-    for name in sorted(predefined.__all__):
-        cls = getattr(predefined, name, None)
-        if not (inspect.isclass(cls) and issubclass(cls, PatternRecognizer)):
-            continue
-        param = inspect.signature(cls.__init__).parameters.get("supported_entity")
-        if param is None or not isinstance(param.default, str):
-            continue
-        table.setdefault(param.default, cls)
-    return table
-
-
-def available_entities() -> frozenset[str]:
-    """Entity types that can be switched on in ``pii.entities``."""
-    return frozenset(_presidio_pattern_recognizers()) | {_PHONE}
 
 
 def offline_tld_extractor():

@@ -10,6 +10,7 @@ import apache_beam as beam
 
 from pipeline.config.mixture import TokenizerConfig
 from pipeline.config.quality import QualityConfig
+from pipeline.mixture.tokens import make_counter
 from pipeline.records import Doc, Dropped
 from pipeline.stages.base import apply_filter, count
 from pipeline.stages.quality_core import (  # noqa: F401 - the core is re-exported
@@ -42,7 +43,6 @@ class _Decider:
             o.c4 is not None and o.c4.remove_lines for o in (*config.per_language.values(), *config.per_script.values())
         ):
             # the token counter ran before this stage: keep Doc.tokens right when C4 edits text
-            from pipeline.mixture.tokens import make_counter
 
             count_tokens = make_counter(tokenizer_config).count
         self._checker = QualityChecker(config, count_tokens)

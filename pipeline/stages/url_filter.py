@@ -13,6 +13,7 @@ import functools
 import apache_beam as beam
 from apache_beam import pvalue
 
+from pipeline import files as fs
 from pipeline.config.url_filter import UrlFilterConfig
 from pipeline.records import Doc, Dropped
 from pipeline.stages.base import DROPPED, STATS, FilterDoFn, count
@@ -22,8 +23,6 @@ from pipeline.stages.url_filter_core import (STAGE, Blocklist, UrlDecider, date_
 
 def load_blocklist(settings: UrlFilterConfig) -> Blocklist:
     """The configured blocklist: inline entries plus the entries of every listed file."""
-    from pipeline.io import files as fs
-
     domains = list(settings.domains)
     substrings = list(settings.substrings)
     for path in settings.domain_files:
@@ -69,11 +68,9 @@ class _JoinDecisionFn(beam.DoFn):
 class UrlFilter(beam.PTransform):
     def __init__(self, settings: UrlFilterConfig):
         super().__init__()
-        from pipeline.io.files import normalize_path
-
         self._settings = settings.model_copy(update={
-            "domain_files": [normalize_path(p) for p in settings.domain_files],
-            "substring_files": [normalize_path(p) for p in settings.substring_files]})
+            "domain_files": [fs.normalize_path(p) for p in settings.domain_files],
+            "substring_files": [fs.normalize_path(p) for p in settings.substring_files]})
 
     def expand(self, docs):
         settings = self._settings
