@@ -1,4 +1,8 @@
-"""The ``mixture`` command line: argument parsing and error presentation only."""
+"""The ``mixture`` command line: argument parsing and error presentation only.
+
+Each command imports what it runs inside its function (lazily), so that ``mixture --help``,
+``validate --schema-only`` and ``canaries`` do not wait seconds for Beam and the stages.
+"""
 
 from __future__ import annotations
 
@@ -99,7 +103,7 @@ def _check_resources(config) -> None:
 
     if config.langid.enabled:
         try:
-            from pipeline.stages.langid import check_model
+            from pipeline.stages.langid_core import check_model
         except ImportError:
             return
         try:
@@ -179,7 +183,7 @@ def _cmd_plan(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from pipeline.io import files as fs
+    from pipeline import files as fs
     from pipeline.report.build import rerender
     from pipeline.run import AccountingError, finish_interrupted_run
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from pipeline.config import Config, DedupConfig
 from pipeline.stages import dedup_core as core
+from pipeline.stages import dedup_minhash
 from pipeline.stages.dedup_core import (
     Bucket,
     MinHasher,
@@ -443,7 +444,7 @@ def test_signature_of_prehashed_values_equals_datasketch_on_bytes():
     from datasketch import MinHash
 
     values = [f"shingle {i}".encode() for i in range(300)]
-    m = MinHash(num_perm=128, seed=42, hashfunc=core._xxh64, scheme=core.SCHEME)
+    m = MinHash(num_perm=128, seed=42, hashfunc=dedup_minhash._xxh64, scheme=core.SCHEME)
     m.update_batch(values)
     assert MinHasher(128, 42).signature(values) == bytes(m.hashvalues.astype("<u8").tobytes())
 

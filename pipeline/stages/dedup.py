@@ -24,9 +24,6 @@ import json
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.transforms.window import GlobalWindow
-from apache_beam.utils.timestamp import MIN_TIMESTAMP
-from apache_beam.utils.windowed_value import WindowedValue
 
 from pipeline.config.dedup import DedupConfig
 from pipeline.hashing import keyed_hash64
@@ -34,35 +31,35 @@ from pipeline.records import Doc, Dropped
 from pipeline.stages.base import DROPPED, STATS, count
 from pipeline.stages.dedup_core import (
     DedupSettings,
-    NearFeaturizer,
-    NearSettings,
     exact_key,
     keep_key,
-    large_star,
     node_id,
-    pivot_split,
     resolve_settings,
-    size_bin,
-    small_star,
-    star_edges,
-    star_map_large,
-    star_map_small,
-    summarize_bucket,
-    verification_similarity,
     witness_record,
 )
+from pipeline.stages.dedup_components import (  # noqa: F401 - re-exported
+    _BANDS,
+    _CLUSTERS,
+    _FPS,
+    _SIGS,
+    _WEIGHTS,
+    CLUSTER_SIZE_KEY,
+    DUPLICATE_OF_KEY,
+    STAGE,
+    ConnectedComponents,
+    WitnessCheck,
+    _GlobalStatsBuffer,
+    _WITNESS,
+    _fingerprints_are_payloads,
+)
+from pipeline.stages.dedup_near import (  # noqa: F401 - re-exported
+    _BucketEdgesFn,
+    _FeaturizeFn,
+    _VerifyFn,
+    _attach_payload,
+    _edge_ends,
+)
 
-STAGE = "dedup"
-CLUSTER_SIZE_KEY = "dedup_cluster_size"
-DUPLICATE_OF_KEY = "dedup_duplicate_of"
-
-_BANDS = "bands"
-_SIGS = "sigs"
-_WEIGHTS = "weights"
-_FPS = "fingerprints"
-_CLUSTERS = "clusters"
-_CHANGED = "changed"
-_WITNESS = "witness"
 WITNESS_SHARDS = 4  # OUTPUT/dedup/witnesses-0000i-of-00004.jsonl
 
 
@@ -79,23 +76,6 @@ def _top_key(item: tuple) -> tuple:
     """Order of (size, representative id): larger size first, then smaller id (a total order)."""
     size, rep = item
     return (size, tuple(-ord(ch) for ch in rep) + (1,))
-
-
-class _GlobalStatsBuffer:
-    """Sums stats within a bundle and emits them from finish_bundle (fewer elements)."""
-
-    def __init__(self):
-        self.totals: dict[str, int] = {}
-
-    def add(self, key: str, amount: int = 1) -> None:
-        self.totals[key] = self.totals.get(key, 0) + amount
-
-    def flush(self):
-        for key in sorted(self.totals):
-            yield pvalue.TaggedOutput(
-                STATS, WindowedValue((key, self.totals[key]), MIN_TIMESTAMP, [GlobalWindow()])
-            )
-        self.totals = {}
 
 
 # --------------------------------------------------------------------------- exact
@@ -148,309 +128,6 @@ class _ExactPickFn(beam.DoFn):
             for stat in _cluster_stats("exact", size):
                 yield pvalue.TaggedOutput(STATS, stat)
             yield pvalue.TaggedOutput(_CLUSTERS, ("exact", node_id(rep_key), size, sorted(members)))
-
-
-# --------------------------------------------------------------------------- near: features and candidates
-
-
-class _FeaturizeFn(beam.DoFn):
-    """Shingles → MinHash signature → band keys; the MinHasher is built in setup, never pickled."""
-
-    def __init__(self, near: NearSettings, keep_cluster_size: bool):
-        self._near = near
-        self._weights = keep_cluster_size
-        self._featurizer = None
-
-    def setup(self):
-        self._featurizer = NearFeaturizer(self._near)
-        self._signed = count(STAGE, "signatures")
-
-    def start_bundle(self):
-        self._stats = _GlobalStatsBuffer()
-
-    def process(self, doc: Doc):
-        f = self._featurizer.features(doc.id, doc.text, doc.lang, doc.script)
-        yield f.node, doc
-        if f.short:
-            self._stats.add(f"dedup/near/short_docs/{doc.lang}")
-        if f.signature is None:
-            self._stats.add(f"dedup/near/no_shingles/{doc.lang}")
-            return
-        self._signed.inc()
-        self._stats.add("dedup/near/signatures")
-        self._stats.add(f"dedup/near/shingle_unit/{f.spec.unit}")
-        for key in f.bands:
-            yield pvalue.TaggedOutput(_BANDS, (key, f.node))
-        if self._near.verify:
-            yield pvalue.TaggedOutput(_SIGS, (f.node, f.verify_payload))
-        if self._near.witness and not _fingerprints_are_payloads(self._near):
-            yield pvalue.TaggedOutput(_FPS, (f.node, f.fingerprint))
-        if self._weights:
-            weight = int(doc.metadata.get(CLUSTER_SIZE_KEY, 1))
-            if weight != 1:
-                yield pvalue.TaggedOutput(_WEIGHTS, (f.node, weight))
-
-    def finish_bundle(self):
-        yield from self._stats.flush()
-
-
-class _BucketEdgesFn(beam.DoFn):
-    """Star edges of one LSH bucket: every member → the bucket's minimum; never all pairs."""
-
-    def __init__(self, max_bucket_size: int):
-        self._max = max_bucket_size
-
-    def setup(self):
-        self._capped = count(STAGE, "capped_buckets")
-
-    def start_bundle(self):
-        self._stats = _GlobalStatsBuffer()
-
-    def process(self, element):
-        _, members = element
-        bucket = summarize_bucket(members, self._max)
-        self._stats.add(f"dedup/near/bucket_size/{size_bin(bucket.size)}")
-        if bucket.size < 2:
-            return
-        if bucket.capped:
-            self._capped.inc()
-            self._stats.add("dedup/near/capped_buckets")
-            self._stats.add("dedup/near/capped_members", bucket.size - self._max)
-        yield from star_edges(members, bucket)
-
-    def finish_bundle(self):
-        yield from self._stats.flush()
-
-
-def _edge_ends(edge):
-    """An edge keyed by each of its two ends (to meet both ends' verification payloads)."""
-    a, b = edge
-    return [(a, edge), (b, edge)]
-
-
-def _attach_payload(element):
-    """Join step 1 (key = a node): send the node's payload to every edge that touches it."""
-    _, grouped = element
-    payloads = list(grouped["payload"])
-    if not payloads:
-        return
-    payload = payloads[0]
-    for edge in grouped["edge"]:
-        yield edge, payload
-
-
-class _VerifyFn(beam.DoFn):
-    """Join step 2 (key = an edge, with the payloads of its two ends): keep it if their similarity ≥ threshold."""
-
-    def __init__(self, threshold: float, method: str):
-        self._t = threshold
-        self._method = method
-
-    def start_bundle(self):
-        self._stats = _GlobalStatsBuffer()
-
-    def process(self, element):
-        edge, payloads = element
-        payloads = list(payloads)  # exactly two: one per end
-        if len(payloads) != 2:
-            return
-        if verification_similarity(self._method, payloads[0], payloads[1]) >= self._t:
-            self._stats.add("dedup/near/verified_pairs")
-            yield edge
-        else:
-            self._stats.add("dedup/near/rejected_pairs")
-
-    def finish_bundle(self):
-        yield from self._stats.flush()
-
-
-# --------------------------------------------------------------------------- connected components
-
-
-class _LargeStarFn(beam.DoFn):
-    def process(self, element):
-        u, neighbors = element
-        m, edges = large_star(u, neighbors)
-        emitted = 0
-        for e in edges:
-            emitted += 1
-            yield e
-        if m != u and emitted:
-            yield pvalue.TaggedOutput(_CHANGED, 1)
-
-
-class _SmallStarFn(beam.DoFn):
-    def process(self, element):
-        u, smaller = element
-        _, edges = small_star(u, smaller)
-        emitted = 0
-        for e in edges:
-            emitted += 1
-            yield e
-        if emitted > 1:
-            yield pvalue.TaggedOutput(_CHANGED, 1)
-
-
-class _CheckConvergedFn(beam.DoFn):
-    """Fails the run with a clear message if the last round still changed the graph."""
-
-    def __init__(self, max_rounds: int):
-        self._max_rounds = max_rounds
-
-    def process(self, per_round: list):
-        changes = dict(per_round)
-        for i in range(1, self._max_rounds + 1):
-            yield f"dedup/cc/changes/{i}", changes.get(i, 0)
-        if changes.get(self._max_rounds, 0):
-            raise RuntimeError(
-                f"dedup: the connected components did not converge in dedup.max_rounds={self._max_rounds} "
-                f"large-star/small-star rounds ({changes[self._max_rounds]} nodes still changing in the last "
-                f"round); raise dedup.max_rounds in the config and rerun"
-            )
-        used = next((i for i in range(1, self._max_rounds + 1) if changes.get(i, 0) == 0), self._max_rounds)
-        yield "dedup/cc/rounds_used", used
-
-
-class ConnectedComponents(beam.PTransform):
-    """Edges (a, b) of node tuples → (node, component minimum) for every non-minimum node.
-
-    Unrolled alternating large-star / small-star rounds, each one GroupByKey over the edges
-    only; memory per worker is bounded by one node's neighbour stream (streamed twice, never
-    held). A side output ``"stats"`` carries per-round change counts and the rounds used;
-    the run fails if the last round still changed something.
-    """
-
-    def __init__(self, max_rounds: int):
-        super().__init__()
-        self._max_rounds = max_rounds
-
-    def expand(self, edges):
-        current = edges | "Orient" >> beam.Map(star_map_small)
-        per_round = []
-        for i in range(1, self._max_rounds + 1):
-            ls = (
-                current
-                | f"Round{i}/LargeStarMap" >> beam.FlatMap(star_map_large)
-                | f"Round{i}/LargeStarGroup" >> beam.GroupByKey()
-                | f"Round{i}/LargeStar" >> beam.ParDo(_LargeStarFn()).with_outputs(_CHANGED, main="edges")
-            )
-            ss = (
-                ls.edges
-                | f"Round{i}/SmallStarMap" >> beam.Map(star_map_small)
-                | f"Round{i}/SmallStarGroup" >> beam.GroupByKey()
-                | f"Round{i}/SmallStar" >> beam.ParDo(_SmallStarFn()).with_outputs(_CHANGED, main="edges")
-            )
-            per_round.append(
-                (ls[_CHANGED], ss[_CHANGED])
-                | f"Round{i}/Changes" >> beam.Flatten()
-                | f"Round{i}/CountChanges" >> beam.CombineGlobally(sum)
-                | f"Round{i}/Tag" >> beam.Map(lambda n, i=i: (i, n))
-            )
-            current = ss.edges
-        stats = (
-            per_round
-            | "AllRounds" >> beam.Flatten()
-            | "CollectRounds" >> beam.combiners.ToList()
-            | "CheckConverged" >> beam.ParDo(_CheckConvergedFn(self._max_rounds))
-        )
-        labels = current | "DistinctLabels" >> beam.Distinct()
-        return {"labels": labels, "stats": stats}
-
-
-# --------------------------------------------------------------------------- near: witnesses
-
-
-def _fingerprints_are_payloads(near: NearSettings) -> bool:
-    """Exact verification already ships every document's fingerprint: the witness check reuses it."""
-    return near.verify and near.verify_method == "exact"
-
-
-def _cluster_member(element):
-    """(node, {label: [component min], root: [None], fp: [fingerprint]}) → ((component, pivot), (node, fp))
-    for every node of a component (its minimum included); the first pivot is the component minimum."""
-    node, grouped = element
-    fps = list(grouped["fp"])
-    if not fps:
-        return
-    labels = list(grouped["label"])
-    if labels:
-        yield (labels[0], labels[0]), (node, fps[0])
-    elif list(grouped["root"]):
-        yield (node, node), (node, fps[0])
-
-
-class _WitnessRoundFn(beam.DoFn):
-    """One witness round on one (sub-)cluster: members at Jaccard ≥ t of the pivot are removed with the
-    pivot as witness; the others go on as one sub-cluster (keyed by this pivot) to the next round."""
-
-    def __init__(self, threshold: float, first_round: bool):
-        self._t = threshold
-        self._first = first_round
-
-    def start_bundle(self):
-        self._stats = _GlobalStatsBuffer()
-
-    def process(self, element):
-        (component, _), members = element
-        pivot, _, compared = pivot_split(members)
-        if not self._first:
-            self._stats.add("dedup/near/witness_promoted")  # a split-off member kept as its sub-cluster's pivot
-        for node, fp, sim in compared:
-            if sim >= self._t:
-                self._stats.add("dedup/near/witness_verified")
-                yield pvalue.TaggedOutput(_WITNESS, (node, (pivot, sim, component)))
-            else:
-                self._stats.add("dedup/near/witness_failed")
-                yield (component, pivot), (node, fp)
-
-    def finish_bundle(self):
-        yield from self._stats.flush()
-
-
-class WitnessCheck(beam.PTransform):
-    """Component labels (node, component min) + fingerprints (node, fp) → (node, (witness, jaccard, component))
-    for every node removed, each with a kept witness at Jaccard ≥ threshold.
-
-    ``rounds`` unrolled rounds, each one GroupByKey keyed by (component, pivot) over the members
-    still without a witness; a reducer streams its group twice (pivot, then comparisons) and holds
-    one fingerprint. Side output ``"stats"``; members left after the last round are kept and counted.
-    """
-
-    def __init__(self, threshold: float, rounds: int):
-        super().__init__()
-        self._t = threshold
-        self._rounds = rounds
-
-    def expand(self, inputs):
-        labels, fps = inputs["labels"], inputs["fingerprints"]
-        roots = (
-            labels
-            | "Roots" >> beam.Map(lambda kv: kv[1])
-            | "DistinctRoots" >> beam.Distinct()
-            | "RootMarker" >> beam.Map(lambda root: (root, None))
-        )
-        pending = (
-            {"label": labels, "root": roots, "fp": fps}
-            | "JoinFingerprints" >> beam.CoGroupByKey()
-            | "ClusterMembers" >> beam.FlatMap(_cluster_member)
-        )
-        witnesses, stats = [], []
-        for i in range(1, self._rounds + 1):
-            checked = (
-                pending
-                | f"Witness{i}/Group" >> beam.GroupByKey()
-                | f"Witness{i}/Check" >> beam.ParDo(_WitnessRoundFn(self._t, i == 1))
-                .with_output_types(tuple[tuple, tuple])
-                .with_outputs(_WITNESS, STATS, main="failed")
-            )
-            witnesses.append(checked[_WITNESS])
-            stats.append(checked[STATS])
-            pending = checked.failed
-        stats.append(pending | "Unresolved" >> beam.Map(lambda _: ("dedup/near/witness_unresolved", 1)))
-        return {
-            "witnesses": witnesses | "AllWitnesses" >> beam.Flatten(),
-            "stats": stats | "WitnessStats" >> beam.Flatten(),
-        }
 
 
 # --------------------------------------------------------------------------- near: final decision
