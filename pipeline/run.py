@@ -30,6 +30,7 @@ from pipeline.io.readers import InputFile, document_inputs, read_file
 from pipeline.io.shards import encode_shard, shard_entry, shard_name, shard_of
 from pipeline.records import Doc, Dropped, Rejected
 from pipeline.stages.base import count
+from pipeline.stats import IdsRenamed, ReadFigure, RejectedFigure, dropped_figures, point_figures
 
 LOCAL_RUNNER = "apache_beam.runners.portability.fn_api_runner.FnApiRunner"
 REJECTED = "rejected"
@@ -146,7 +147,7 @@ class UniqueIds(beam.PTransform):
             | "Rename" >> beam.FlatMap(lambda kv: rename_duplicate_ids(kv[0], list(kv[1])))
         )
         stats = renamed | "RenameStats" >> beam.FlatMap(
-            lambda d: [(f"ids/renamed/{d.source}", 1)] if "original_id" in d.metadata else [])
+            lambda d: [(IdsRenamed(d.source).key, 1)] if "original_id" in d.metadata else [])
         return {"kept": renamed, "stats": stats}
 
 
@@ -286,31 +287,22 @@ def point_stats(point: str):
     """Per (source, language): documents, tokens, characters and bytes at a measuring point."""
 
     def measure(doc: Doc):
-        prefix = f"point/{point}/{doc.source}/{doc.lang}"
-        yield f"{prefix}/docs", 1
-        yield f"{prefix}/tokens", int(doc.tokens)
-        yield f"{prefix}/chars", doc.n_chars
-        yield f"{prefix}/bytes", doc.n_bytes
+        return point_figures(point, doc)
 
     return measure
 
 
 def dropped_stats(dropped: Dropped):
-    doc = dropped.doc
-    prefix = f"dropped/{dropped.reason}/{doc.source}/{doc.lang}"
-    yield f"{prefix}/docs", 1
-    yield f"{prefix}/tokens", int(doc.tokens)
-    yield f"{prefix}/chars", doc.n_chars
+    return dropped_figures(dropped.reason, dropped.doc)
 
 
 def rejected_stats(rejected: Rejected):
     reason = rejected.reason.split(":", 1)[0]
-    yield f"rejected/{rejected.source}/{reason}", 1
+    yield RejectedFigure(rejected.source, reason).key, 1
 
 
 def read_stats(record):
-    source = record.source
-    yield f"read/{source}", 1
+    yield ReadFigure(record.source).key, 1
 
 
 # ---------------------------------------------------------------------------- writing

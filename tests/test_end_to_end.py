@@ -295,3 +295,17 @@ def test_every_removed_document_has_a_kept_witness_at_or_above_the_threshold(dem
         a, b = texts[r["removed_id"]], texts[r["witness_id"]]
         spec = shingle_spec("", dominant_script(b), near)
         assert shingle_jaccard(shingles(a, spec).values, shingles(b, spec).values) == pytest.approx(r["jaccard"]), r
+
+
+def test_every_stat_key_of_the_demo_is_declared_in_pipeline_stats(demo_run):
+    """Each key the demo's stages emit decodes to a kind of pipeline/stats.py and encodes back unchanged."""
+    from pipeline.stats import decode, decode_all
+
+    with open(os.path.join(demo_run, "_run", "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    decoded = decode_all(stats)
+    assert len(decoded) == len(stats)
+    assert all(stat.key == key for (stat, _), key in zip(decoded, sorted(stats)))
+    stages = {type(decode(key)).TEMPLATE.split("/")[0] for key in stats}
+    assert stages == {"read", "rejected", "point", "dropped", "langid", "decontamination", "quality", "dedup", "pii",
+                      "parallel", "control_tokens", "mixture", "canaries"}

@@ -22,7 +22,8 @@ from pipeline.report.build import (
     write_runtime,
 )
 from pipeline.report.console import progress_line, watch_progress
-from pipeline.report.figures import accounting, accounting_line, funnel_steps, imbalance, mixture_figures
+from pipeline.report.figures import accounting, accounting_line, funnel_steps, imbalance
+from pipeline.report.groups import mixture_figures
 from pipeline.report.tables import language_name, top_languages
 
 # 60 real language codes: more than the 50 the table lists
@@ -87,13 +88,10 @@ def _stats() -> dict:
     add("pii/docs/en", 1000)
     add("pii/docs_with_pii/en", 9)
     add("pii/spans/en", 10)
-    # figures of stages the report does not know, and keys it cannot parse
-    add("canaries/injected/en/shuffle", 5)
-    add("control_tokens/toxicity/low", 40)
-    add("weird", 1)
-    add("point/bad", 3)
-    add("dropped/x", 2)
-    add("dedup/cluster_size/notanumber", 1)
+    # figures listed only generically (their stages' sections need other figures)
+    add("canaries/canaries/shuffle/en", 5)
+    add("control_tokens/toxicity/low/en", 40)
+    add("langid/docs", 1)
     return stats
 
 
@@ -192,8 +190,9 @@ def test_known_groups(report):
     assert report["dedup"]["clusters"] == 12
     assert report["pii"]["entities"][0] == {"entity": "EMAIL_ADDRESS", "total": 9, "by_lang": {"en": 7, "de": 2}}
     assert report["pii"]["languages"][0]["docs_with_pii_pct"] == pytest.approx(0.9)
-    assert report["stages"]["canaries"] == {"injected/en/shuffle": 5}
-    assert report["stages"]["weird"] == {"weird": 1}
+    assert report["stages"]["canaries"] == {"canaries/shuffle/en": 5}
+    assert report["stages"]["langid"] == {"docs": 1}
+    assert report["canaries"] is None and report["control_tokens"] is None
     assert charts.binned_histogram(report["dedup"]["histogram"]) == [("2", 8), ("3", 2), ("5-8", 1), ("257-512", 1)]
 
 
@@ -332,7 +331,7 @@ def test_empty_and_strange_runs_render_without_crashing(tmp_path):
                      "(balanced)"]),
         ({"read/web": 2, "rejected/web/invalid_json": 2},
          [empty, "read 2 = selected 0 + dropped 0 + rejected 2; written 0 = selected 0 + extra copies 0 (balanced)"]),
-        ({"foo": 1.5, "mixture/epochs/web/en": 0.25},
+        ({"mixture/epochs/web/en": 0.25},
          [empty, "read 0 = selected 0 + dropped 0 + rejected 0; written 0 = selected 0 + extra copies 0 "
                  "(balanced)"]),
         ({"point/final/web/en/docs": 1, "point/final/web/en/tokens": 0},
@@ -346,6 +345,15 @@ def test_empty_and_strange_runs_render_without_crashing(tmp_path):
         assert summary_lines(report) == lines
     write_runtime(str(tmp_path), 1.23456, {"read/records": 3})
     assert json.load(open(tmp_path / "report" / "runtime.json"))["seconds"] == 1.235
+
+
+def test_a_key_no_stat_template_matches_stops_the_report():
+    # keys are defined in pipeline/stats.py: a misspelt one fails here instead of vanishing from the report
+    from pipeline.stats import UnknownStat
+
+    for key in ("weird", "point/bad", "dropped/x", "dedup/cluster_size/notanumber", "canaries/injected/en/shuffle"):
+        with pytest.raises(UnknownStat, match=key):
+            build_report(None, {"read/web": 1, key: 1})
 
 
 # ---------------------------------------------------------------------------- console

@@ -50,6 +50,9 @@ from pipeline.stages.dedup_core import (
     verification_similarity,
     witness_record,
 )
+from pipeline.stats import (DedupBucketSize, DedupClusters, DedupClusterSize, DedupKindClusters,
+                            DedupKindClusterSize, DedupLargest, DedupNear, DedupNearLang, DedupRemoved,
+                            DedupRoundChanges, DedupRoundsUsed, DedupShingleUnit)
 
 STAGE = "dedup"
 CLUSTER_SIZE_KEY = "dedup_cluster_size"
@@ -67,10 +70,10 @@ WITNESS_SHARDS = 4  # OUTPUT/dedup/witnesses-0000i-of-00004.jsonl
 
 def _cluster_stats(kind: str, size: int) -> list[tuple[str, int]]:
     return [
-        ("dedup/clusters", 1),
-        (f"dedup/{kind}/clusters", 1),
-        (f"dedup/cluster_size/{size}", 1),
-        (f"dedup/{kind}/cluster_size/{size}", 1),
+        (DedupClusters().key, 1),
+        (DedupKindClusters(kind).key, 1),
+        (DedupClusterSize(size).key, 1),
+        (DedupKindClusterSize(kind, size).key, 1),
     ]
 
 
@@ -139,7 +142,7 @@ class _ExactPickFn(beam.DoFn):
                 yield pvalue.TaggedOutput(
                     DROPPED, Dropped(d.with_metadata(**{DUPLICATE_OF_KEY: node_id(rep_key)}), "dedup:exact")
                 )
-                yield pvalue.TaggedOutput(STATS, (f"dedup/exact/removed/{d.lang}", 1))
+                yield pvalue.TaggedOutput(STATS, (DedupRemoved("exact", d.lang).key, 1))
                 yield pvalue.TaggedOutput(_WITNESS, (node_id(rep_key), d.id))
             if s.write_clusters and size > 1:
                 members.append(d.id)
@@ -171,13 +174,13 @@ class _FeaturizeFn(beam.DoFn):
         f = self._featurizer.features(doc.id, doc.text, doc.lang, doc.script)
         yield f.node, doc
         if f.short:
-            self._stats.add(f"dedup/near/short_docs/{doc.lang}")
+            self._stats.add(DedupNearLang("short_docs", doc.lang).key)
         if f.signature is None:
-            self._stats.add(f"dedup/near/no_shingles/{doc.lang}")
+            self._stats.add(DedupNearLang("no_shingles", doc.lang).key)
             return
         self._signed.inc()
-        self._stats.add("dedup/near/signatures")
-        self._stats.add(f"dedup/near/shingle_unit/{f.spec.unit}")
+        self._stats.add(DedupNear("signatures").key)
+        self._stats.add(DedupShingleUnit(f.spec.unit).key)
         for key in f.bands:
             yield pvalue.TaggedOutput(_BANDS, (key, f.node))
         if self._near.verify:
@@ -208,13 +211,13 @@ class _BucketEdgesFn(beam.DoFn):
     def process(self, element):
         _, members = element
         bucket = summarize_bucket(members, self._max)
-        self._stats.add(f"dedup/near/bucket_size/{size_bin(bucket.size)}")
+        self._stats.add(DedupBucketSize(size_bin(bucket.size)).key)
         if bucket.size < 2:
             return
         if bucket.capped:
             self._capped.inc()
-            self._stats.add("dedup/near/capped_buckets")
-            self._stats.add("dedup/near/capped_members", bucket.size - self._max)
+            self._stats.add(DedupNear("capped_buckets").key)
+            self._stats.add(DedupNear("capped_members").key, bucket.size - self._max)
         yield from star_edges(members, bucket)
 
     def finish_bundle(self):
@@ -254,10 +257,10 @@ class _VerifyFn(beam.DoFn):
         if len(payloads) != 2:
             return
         if verification_similarity(self._method, payloads[0], payloads[1]) >= self._t:
-            self._stats.add("dedup/near/verified_pairs")
+            self._stats.add(DedupNear("verified_pairs").key)
             yield edge
         else:
-            self._stats.add("dedup/near/rejected_pairs")
+            self._stats.add(DedupNear("rejected_pairs").key)
 
     def finish_bundle(self):
         yield from self._stats.flush()
@@ -299,7 +302,7 @@ class _CheckConvergedFn(beam.DoFn):
     def process(self, per_round: list):
         changes = dict(per_round)
         for i in range(1, self._max_rounds + 1):
-            yield f"dedup/cc/changes/{i}", changes.get(i, 0)
+            yield DedupRoundChanges(i).key, changes.get(i, 0)
         if changes.get(self._max_rounds, 0):
             raise RuntimeError(
                 f"dedup: the connected components did not converge in dedup.max_rounds={self._max_rounds} "
@@ -307,7 +310,7 @@ class _CheckConvergedFn(beam.DoFn):
                 f"round); raise dedup.max_rounds in the config and rerun"
             )
         used = next((i for i in range(1, self._max_rounds + 1) if changes.get(i, 0) == 0), self._max_rounds)
-        yield "dedup/cc/rounds_used", used
+        yield DedupRoundsUsed().key, used
 
 
 class ConnectedComponents(beam.PTransform):
@@ -393,13 +396,13 @@ class _WitnessRoundFn(beam.DoFn):
         (component, _), members = element
         pivot, _, compared = pivot_split(members)
         if not self._first:
-            self._stats.add("dedup/near/witness_promoted")  # a split-off member kept as its sub-cluster's pivot
+            self._stats.add(DedupNear("witness_promoted").key)  # a split-off member kept as its sub-cluster's pivot
         for node, fp, sim in compared:
             if sim >= self._t:
-                self._stats.add("dedup/near/witness_verified")
+                self._stats.add(DedupNear("witness_verified").key)
                 yield pvalue.TaggedOutput(_WITNESS, (node, (pivot, sim, component)))
             else:
-                self._stats.add("dedup/near/witness_failed")
+                self._stats.add(DedupNear("witness_failed").key)
                 yield (component, pivot), (node, fp)
 
     def finish_bundle(self):
@@ -445,7 +448,7 @@ class WitnessCheck(beam.PTransform):
             witnesses.append(checked[_WITNESS])
             stats.append(checked[STATS])
             pending = checked.failed
-        stats.append(pending | "Unresolved" >> beam.Map(lambda _: ("dedup/near/witness_unresolved", 1)))
+        stats.append(pending | "Unresolved" >> beam.Map(lambda _: (DedupNear("witness_unresolved").key, 1)))
         return {
             "witnesses": witnesses | "AllWitnesses" >> beam.Flatten(),
             "stats": stats | "WitnessStats" >> beam.Flatten(),
@@ -473,7 +476,7 @@ class _NearDecideFn(beam.DoFn):
                 yield pvalue.TaggedOutput(
                     DROPPED, Dropped(doc.with_metadata(**{DUPLICATE_OF_KEY: node_id(roots[0])}), "dedup:near")
                 )
-                yield pvalue.TaggedOutput(STATS, (f"dedup/near/removed/{doc.lang}", 1))
+                yield pvalue.TaggedOutput(STATS, (DedupRemoved("near", doc.lang).key, 1))
             else:
                 self._kept.inc()
                 if self._keep_size:
@@ -521,10 +524,10 @@ class _NearDedup(beam.PTransform):
         )
         candidates = buckets.edges | "DistinctCandidates" >> beam.Distinct()
         stats = [feats[STATS], buckets[STATS]]
-        stats.append(candidates | "CountCandidates" >> beam.Map(lambda _: ("dedup/near/candidate_pairs", 1)))
+        stats.append(candidates | "CountCandidates" >> beam.Map(lambda _: (DedupNear("candidate_pairs").key, 1)))
         stats.append(
             docs.pipeline
-            | "LshParams" >> beam.Create([("dedup/near/bands", near.bands), ("dedup/near/rows", near.rows)])
+            | "LshParams" >> beam.Create([(DedupNear("bands").key, near.bands), (DedupNear("rows").key, near.rows)])
         )
         if near.verify:
             # every document's payload is shuffled once (join with the edges touching it); only the
@@ -729,7 +732,7 @@ class Deduplicate(beam.PTransform):
                     | "ClusterSizes" >> beam.Map(lambda c: (c[0], (c[2], c[1])))
                     | "Largest" >> beam.combiners.Top.PerKey(s.top_clusters, key=_top_key)
                     | "LargestStats" >> beam.FlatMap(
-                        lambda kv: [(f"dedup/largest/{kv[0]}/{rep}", size) for size, rep in kv[1]]
+                        lambda kv: [(DedupLargest(kv[0], rep).key, size) for size, rep in kv[1]]
                     )
                 )
             if s.write_clusters:
