@@ -287,11 +287,12 @@ def test_charts_are_valid_deterministic_pngs(report):
 
 def test_markdown_has_the_palm2_tables_and_every_section(rendered):
     md = rendered[1]["report.md"].decode("utf-8")
-    assert "## Top languages of the document sources" in md and "## Top languages of the final mixture" in md
+    # one report model for both formats: the top tables are sub-sections of "Languages", as in the HTML page
+    assert "### Top languages of the document sources" in md and "### Top languages of the final mixture" in md
     assert "| 1 | English | en |" in md and "others (10 languages)" in md
     assert "extra copies 20" in md
     for title in ("## Accounting", "## Filtering funnel", "## Deduplication", "## PII",
-                  "## Target vs achieved mixture", "## Other stage figures", "### canaries", "## Shards"):
+                  "## Target vs achieved mixture", "## Stage figures", "### canaries", "## Shards"):
         assert title in md
 
 
@@ -440,8 +441,8 @@ def test_watch_progress_reads_beam_counters_of_the_local_runner():
 
 def test_parallel_control_token_and_canary_sections_appear_only_when_their_stages_ran():
     from pipeline.report.build import build_report
-    from pipeline.report.html import report_html
-    from pipeline.report.markdown import report_markdown
+    from pipeline.report.render import report_html
+    from pipeline.report.render import report_markdown
 
     base = {"read/web": 10, "point/final/web/en/docs": 10, "point/final/web/en/tokens": 100}
     plain = build_report(None, dict(base))
@@ -471,7 +472,7 @@ def test_parallel_control_token_and_canary_sections_appear_only_when_their_stage
 
 
 def test_script_mismatch_is_counted_in_the_report():
-    from pipeline.report.markdown import report_markdown
+    from pipeline.report.render import report_markdown
 
     stats = {"read/web": 3, "point/final/web/zh/docs": 2, "point/final/web/zh/tokens": 20,
              "langid/docs": 3, "langid/kept/zh": 2, "langid/kept/und": 1,
@@ -479,3 +480,33 @@ def test_script_mismatch_is_counted_in_the_report():
     report = build_report(None, stats)
     assert report["stages"]["langid"]["script_mismatch/ja"] == 1
     assert "script_mismatch/ja" in report_markdown(report)
+
+
+def test_each_section_of_the_model_is_rendered_in_both_formats(report):
+    from pipeline.report.model import report_sections
+    from pipeline.report.render import report_html, report_markdown
+
+    sections = report_sections(json.loads(report_json(report)))
+    md, html = report_markdown(report), report_html(report)
+    assert [s.anchor for s in sections] == ["accounting", "languages", "sources", "funnel", "dedup", "pii",
+                                            "mixture", "stages", "shards"]
+    for section in sections:
+        assert f"\n## {section.title}\n" in md
+        assert f'<section id="{section.anchor}"><h2>{section.title}</h2>' in html
+        assert f'<a href="#{section.anchor}">{section.nav}</a>' in html
+    # charts only in HTML, folds as headings in Markdown
+    assert "<img" not in md and "### Cluster sizes" in md and "<summary>Cluster sizes</summary>" in html
+    assert "\n\n\n" not in md
+
+
+def test_the_templates_ship_as_package_data():
+    import fnmatch
+    import tomllib
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"]["pipeline"]
+    templates = os.listdir(os.path.join(root, "pipeline", "report", "templates"))
+    assert sorted(templates) == ["report.html.j2", "report.md.j2"]
+    for name in templates:
+        assert any(fnmatch.fnmatch(f"report/templates/{name}", p) for p in patterns), name

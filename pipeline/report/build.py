@@ -20,6 +20,7 @@ from pipeline.report.figures import (POINTS, StatTable, accounting, funnel, funn
                                      language_table, point_sources, source_table)
 from pipeline.report.groups import (canary_figures, control_token_figures, dedup_figures, mixture_figures,
                                     parallel_figures, pii_figures, stage_figures)
+from pipeline.report.render import report_html, report_markdown
 from pipeline.report.tables import TOP_LANGUAGES, language_name, top_languages
 
 REPORT_VERSION = 2
@@ -118,9 +119,6 @@ def languages_csv(report: dict[str, Any]) -> str:
 
 def render_files(report: dict[str, Any]) -> dict[str, bytes]:
     """File name -> bytes of every rendering of ``report`` (deterministic)."""
-    from pipeline.report.html import report_html
-    from pipeline.report.markdown import report_markdown
-
     return {
         "languages.csv": languages_csv(report).encode("utf-8"),
         "report.md": report_markdown(report).encode("utf-8"),
