@@ -158,6 +158,16 @@ def test_planted_evaluation_passages_are_found_and_marked(demo_run):
     # in the demo: dedup drops web-ru-0009 as a near duplicate of web-ru-0001, and the
     # mixture's keyed draw leaves web-en-0001 out of the (over-full) English bucket
     assert sorted(marked) == ["web-de-0001", "web-ja-0001", "web-ru-0001"]
+    # the report's section (from the stats) agrees with the audit's own summary, item by item
+    report = json.load(open(os.path.join(demo_run, "report", "report.json"), encoding="utf-8"))
+    with open(os.path.join(demo_run, "decontamination", "summary.json"), encoding="utf-8") as f:
+        summary = json.load(f)
+    assert [(i["file"], i["item"], i["docs"], i["tokens"], i["languages"]) for i in report["decontamination"]["items"]] \
+        == [(i["file"], i["item"], i["docs"], i["tokens"], i["languages"]) for i in summary["items"]]
+    assert report["decontamination"]["docs"] == len(matches) == 5
+    with open(os.path.join(demo_run, "report", "report.md"), encoding="utf-8") as f:
+        md = f.read()
+    assert "## Decontamination" in md and "[decontamination/matches.jsonl](../decontamination/matches.jsonl)" in md
 
 
 def test_canaries_are_injected_as_declared_in_the_secret_manifest(demo_run):

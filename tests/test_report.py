@@ -24,6 +24,7 @@ from pipeline.report.build import (
 from pipeline.report.console import progress_line, watch_progress
 from pipeline.report.figures import accounting, accounting_line, funnel_steps, imbalance
 from pipeline.report.groups import mixture_figures
+from pipeline.records import Doc
 from pipeline.report.tables import language_name, top_languages
 
 # 60 real language codes: more than the 50 the table lists
@@ -510,3 +511,48 @@ def test_the_templates_ship_as_package_data():
     assert sorted(templates) == ["report.html.j2", "report.md.j2"]
     for name in templates:
         assert any(fnmatch.fnmatch(f"report/templates/{name}", p) for p in patterns), name
+
+
+def test_decontamination_section_per_file_item_and_language():
+    from pipeline.stages.decontamination_core import EvalItem, Matcher, build_index, summarize_matches
+
+    river = ("Which river flows through the old town of Regensburg before it reaches the Black Sea after a long "
+             "journey through many countries")
+    train = ("A train leaves the station at nine in the morning and travels north at a steady speed of eighty "
+             "kilometres an hour")
+    index = build_index([EvalItem("quiz", "river", [river]), EvalItem("quiz", "train", [train]),
+                         EvalItem("exam", "q/1", [train + " and then stops"])], 13, 10)
+    match = Matcher(index, "mark")
+    pages = [Doc(id="a", text=f"Intro. {river}", source="web", lang="en", tokens=40),
+             Doc(id="b", text=f"Einleitung. {river}", source="web", lang="de", tokens=30),
+             Doc(id="c", text=f"{train} and then stops.", source="books", lang="en", tokens=25),
+             Doc(id="d", text="Nothing to see here at all.", source="web", lang="en", tokens=6)]
+    stats: dict = {}
+    audit = []
+    for page in pages:
+        _doc, figures, records = match(page)
+        audit += records
+        for key, value in figures:
+            stats[key] = stats.get(key, 0) + value
+    report = build_report(None, stats)
+    d = report["decontamination"]
+    assert (d["docs"], d["tokens"], d["actions"]) == (3, 95, ["mark"])
+    assert [(i["file"], i["item"], i["docs"], i["tokens"], i["languages"]) for i in d["items"]] == [
+        ("quiz", "river", 2, 70, {"de": 1, "en": 1}), ("exam", "q/1", 1, 25, {"en": 1}),
+        ("quiz", "train", 1, 25, {"en": 1})]
+    # the same figures as the audit's own summary (decontamination/summary.json)
+    assert sorted((i["file"], i["item"], i["docs"], i["tokens"]) for i in d["items"]) == sorted(
+        (i["file"], i["item"], i["docs"], i["tokens"]) for i in summarize_matches(audit)["items"])
+    assert d["files"] == [
+        {"file": "exam", "items_contaminated": 1, "docs": 1, "tokens": 25, "languages": {"en": {"docs": 1, "tokens": 25}}},
+        {"file": "quiz", "items_contaminated": 2, "docs": 3, "tokens": 95,
+         "languages": {"de": {"docs": 1, "tokens": 30}, "en": {"docs": 2, "tokens": 65}}}]
+    assert d["audit"] == "decontamination/matches.jsonl"
+    md = render_files(json.loads(report_json(report)))["report.md"].decode("utf-8")
+    html = render_files(json.loads(report_json(report)))["report.html"].decode("utf-8")
+    assert "3 documents (95 tokens) overlapped 3 evaluation items and were marked in their metadata." in md
+    assert "| quiz | river | 2 | 70 | 20 | de 1, en 1 |" in md
+    assert "| exam | English | en | 1 | 25 |" in md
+    assert '<a href="../decontamination/matches.jsonl">decontamination/matches.jsonl</a>' in html
+    assert 'href="#decontamination"' in html
+    assert build_report(None, {"read/web": 1})["decontamination"] is None

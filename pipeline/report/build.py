@@ -18,8 +18,8 @@ from typing import Any
 from pipeline.io import files as fs
 from pipeline.report.figures import (POINTS, StatTable, accounting, funnel, funnel_by_language, funnel_steps,
                                      language_table, point_sources, source_table)
-from pipeline.report.groups import (canary_figures, control_token_figures, dedup_figures, mixture_figures,
-                                    parallel_figures, pii_figures, stage_figures)
+from pipeline.report.groups import (canary_figures, control_token_figures, decontamination_figures, dedup_figures,
+                                    mixture_figures, parallel_figures, pii_figures, stage_figures)
 from pipeline.report.render import report_html, report_markdown
 from pipeline.report.tables import TOP_LANGUAGES, language_name, top_languages
 
@@ -52,9 +52,11 @@ def build_report(config: Any, stats: dict[str, Any], run_accounting: dict[str, A
     by_source = {point: {name: language_table(table, point, {name}) for name in point_sources(table, point)}
                  for point in POINTS}
     reasons = funnel(table)
+    decontamination = decontamination_figures(table)
     codes = {r["lang"] for rows in languages.values() for r in rows}
     for reason in reasons:
         codes.update(reason["by_lang"])
+    codes.update(r["lang"] for r in (decontamination or {}).get("languages", []))
     names = {code: language_name(code) for code in sorted(codes)}
     acct = accounting(table)
     if run_accounting is not None:
@@ -79,6 +81,7 @@ def build_report(config: Any, stats: dict[str, Any], run_accounting: dict[str, A
             "final": top_languages(languages["final"], TOP_LANGUAGES, names),
         },
         "funnel": {"steps": funnel_steps(table), "reasons": reasons, "by_language": funnel_by_language(table)},
+        "decontamination": decontamination,
         "dedup": dedup_figures(table),
         "pii": pii_figures(table),
         "parallel": parallel_figures(table),

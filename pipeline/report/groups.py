@@ -1,5 +1,5 @@
-"""Figures of the stage groups the report has sections for (dedup, PII, parallel data,
-control tokens, canaries, mixture) and the generic per-stage listing, from a run's
+"""Figures of the stage groups the report has sections for (decontamination, dedup, PII,
+parallel data, control tokens, canaries, mixture) and the generic per-stage listing, from a run's
 decoded stats (:class:`pipeline.report.figures.StatTable`; pure functions, no I/O)."""
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from pipeline.report.figures import SPINE_GROUPS, StatTable, as_table, dropped_by_reason_of, num, pct, stage_rank
-from pipeline.stats import (CanariesKind, CanariesLang, ControlTokensLang, ControlTokensToxicity, DedupClusters,
-                            DedupClusterSize, DedupKindClusters, DedupKindClusterSize, DedupRemoved, MixtureBucket,
-                            MixtureBudget, ParallelPair, ParallelReason, PiiEntity, PiiLang, Point)
+from pipeline.stats import (CanariesKind, CanariesLang, ControlTokensLang, ControlTokensToxicity,
+                            DecontaminationAction, DecontaminationFile, DecontaminationIndex, DecontaminationItem,
+                            DedupClusters, DedupClusterSize, DedupKindClusters, DedupKindClusterSize, DedupRemoved,
+                            MixtureBucket, MixtureBudget, ParallelPair, ParallelReason, PiiEntity, PiiLang, Point)
+
+AUDIT_FILE = "decontamination/matches.jsonl"  # relative to the output directory (pipeline/stages/decontamination.py)
 
 
 # ---------------------------------------------------------------------------- stage groups
@@ -22,6 +25,42 @@ def _histogram(pairs: Iterable[tuple[Any, int]]) -> list[list[int]]:
     for stat, value in pairs:
         hist[stat.size] += value
     return [[size, hist[size]] for size in sorted(hist)]
+
+
+def decontamination_figures(stats: Mapping[str, Any] | StatTable) -> dict[str, Any] | None:
+    """Documents and tokens that overlapped evaluation items: per action and language, per
+    evaluation file and language, and per item (most contaminated first)."""
+    stats = as_table(stats)
+    if "decontamination" not in stats.stages:
+        return None
+    by_lang: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"docs": 0, "tokens": 0})
+    for stat, value in stats.of(DecontaminationAction):
+        by_lang[(stat.action, stat.lang)][stat.measure] += value
+    files: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"docs": 0, "tokens": 0})
+    for stat, value in stats.of(DecontaminationFile):
+        files[(stat.file, stat.lang)][stat.measure] += value
+    items: dict[tuple[str, str], dict[str, Any]] = {}
+    for stat, value in stats.of(DecontaminationItem):
+        entry = items.setdefault((stat.file, stat.item), {"file": stat.file, "item": stat.item, "docs": 0,
+                                                          "tokens": 0, "ngrams": 0, "languages": {}})
+        entry[stat.measure] += value
+        if stat.measure == "docs":
+            entry["languages"][stat.lang] = entry["languages"].get(stat.lang, 0) + value
+    item_rows = sorted(items.values(), key=lambda e: (-e["docs"], -e["tokens"], e["file"], e["item"]))
+    for entry in item_rows:
+        entry["languages"] = dict(sorted(entry["languages"].items(), key=lambda kv: (-kv[1], kv[0])))
+    file_rows = []
+    for name in sorted({f for f, _ in files} | {e["file"] for e in item_rows}):
+        langs = {lang: figures for (f, lang), figures in sorted(files.items()) if f == name}
+        file_rows.append({"file": name, "items_contaminated": sum(1 for e in item_rows if e["file"] == name),
+                          "docs": sum(v["docs"] for v in langs.values()),
+                          "tokens": sum(v["tokens"] for v in langs.values()), "languages": langs})
+    languages = [{"action": action, "lang": lang, **figures}
+                 for (action, lang), figures in sorted(by_lang.items(), key=lambda kv: (-kv[1]["docs"], kv[0]))]
+    return {"docs": sum(r["docs"] for r in languages), "tokens": sum(r["tokens"] for r in languages),
+            "actions": sorted({r["action"] for r in languages}), "languages": languages, "files": file_rows,
+            "items": item_rows, "index": {s.name: v for s, v in stats.of(DecontaminationIndex)},
+            "audit": AUDIT_FILE}
 
 
 def dedup_figures(stats: Mapping[str, Any] | StatTable) -> dict[str, Any] | None:

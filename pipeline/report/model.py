@@ -338,8 +338,43 @@ def _mixture(m: dict[str, Any]) -> Section:
         Fold("Per source and language", [Table(header, rows, [False, False] + [True] * (len(header) - 2))])])
 
 
+TOP_ITEMS = 20
+ACTIONS = {"drop": "dropped", "mask": "masked", "mark": "marked in their metadata"}
+
+
 def _decontamination(report: dict[str, Any]) -> list[Section]:
-    return []
+    d = report.get("decontamination")
+    if not d:
+        return []
+    names = report.get("language_names", {})
+    done = " / ".join(ACTIONS.get(a, a) for a in d["actions"]) or "flagged"
+    audit = f"[{d['audit']}](../{d['audit']})"
+    blocks: list[Block] = [
+        Paragraph(f"{d['docs']:,} documents ({d['tokens']:,} tokens) overlapped {len(d['items']):,} evaluation items "
+                  f"and were {done}. Every match (document id, item, matched n-grams, character spans; no document "
+                  f"text) is in the audit {audit}.")]
+    if d["files"]:
+        rows = [[f["file"], names.get(lang, lang), lang, v["docs"], v["tokens"]]
+                for f in d["files"] for lang, v in f["languages"].items()]
+        blocks += [Heading("Per evaluation file and language"),
+                   Table(["evaluation file", "language", "code", "documents", "tokens"], rows[:MAX_ROWS],
+                         [False, False, False, True, True], note=_cut(rows, "rows", "report.json")),
+                   Table(["evaluation file", "items contaminated", "documents", "tokens"],
+                         [[f["file"], f["items_contaminated"], f["docs"], f["tokens"]] for f in d["files"]])]
+    if d["items"]:
+        rows = [[i["file"], i["item"], i["docs"], i["tokens"], i["ngrams"],
+                 ", ".join(f"{lang} {n:,}" for lang, n in i["languages"].items())] for i in d["items"][:TOP_ITEMS]]
+        blocks += [Heading(f"Top contaminated items ({min(TOP_ITEMS, len(d['items']))} of {len(d['items']):,})"),
+                   Table(["evaluation file", "item", "documents", "tokens", "matched n-grams", "documents per language"],
+                         rows, [False, False, True, True, True, False])]
+    if d["languages"]:
+        blocks.append(Fold("Per language", [Table(
+            ["language", "code", "action", "documents", "tokens"],
+            [[names.get(r["lang"], r["lang"]), r["lang"], r["action"], r["docs"], r["tokens"]]
+             for r in d["languages"][:MAX_ROWS]], [False, False, False, True, True])]))
+    if d["index"]:
+        blocks.append(Fold("Evaluation index", [Table(["figure", "value"], list(d["index"].items()))]))
+    return [Section("decontamination", "Decontamination", "Decontamination", blocks)]
 
 
 def rendered_groups(report: dict[str, Any]) -> set[str]:

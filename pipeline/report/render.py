@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from pipeline.report.model import fmt, report_sections
 
-_CODE = re.compile(r"`([^`]+)`")
+_INLINE = re.compile(r"`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)")
 
 
 def md_cell(value: Any, style: str = "") -> str:
@@ -21,16 +21,22 @@ def md_cell(value: Any, style: str = "") -> str:
     return f"**{text}**" if style == "total" and text else text
 
 
-def inline_code(text: str) -> Markup:
-    """Escaped HTML text with `code` spans as <code>."""
-    return Markup(_CODE.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))
+def _inline_html(match: re.Match) -> str:
+    if match.group(1) is not None:
+        return f"<code>{match.group(1)}</code>"
+    return f'<a href="{match.group(3)}">{match.group(2)}</a>'
+
+
+def inline(text: str) -> Markup:
+    """Escaped HTML text with the paragraphs' Markdown spans: `code` and [text](link)."""
+    return Markup(_INLINE.sub(_inline_html, str(escape(text))))
 
 
 @functools.lru_cache(maxsize=2)
 def _environment(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("pipeline.report", "templates"), autoescape=html,
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(fmt=fmt, md_cell=md_cell, inline_code=inline_code)
+    env.filters.update(fmt=fmt, md_cell=md_cell, inline=inline)
     return env
 
 

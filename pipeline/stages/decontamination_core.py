@@ -41,7 +41,7 @@ import regex
 from pipeline.records import Doc, Dropped
 from pipeline.text.segment import has_spaceless
 from pipeline.text.segment import tokens as segment_tokens
-from pipeline.stats import DecontaminationAction, DecontaminationFile
+from pipeline.stats import DecontaminationAction, DecontaminationFile, DecontaminationItem
 
 STAGE = "decontamination"
 _PUNCT = regex.compile(r"[\p{P}\p{S}\p{C}]+")
@@ -349,6 +349,9 @@ class Matcher:
             audit.append({"doc_id": doc.id, "source": doc.source, "lang": doc.lang, "tokens": int(doc.tokens),
                           "file": file, "item": item_id, "ngrams": o.ngrams, "item_fraction": o.fraction,
                           "action": self.action, "spans": [list(s) for s in char_spans(o.ranges, spans)]})
+            stats += [(DecontaminationItem(file, item_id, doc.lang, "docs").key, 1),
+                      (DecontaminationItem(file, item_id, doc.lang, "tokens").key, doc.tokens),
+                      (DecontaminationItem(file, item_id, doc.lang, "ngrams").key, o.ngrams)]
         for file in sorted({index.item_files[o.item] for o in overlaps}):
             stats += [(DecontaminationFile(file, doc.lang, "docs").key, 1),
                       (DecontaminationFile(file, doc.lang, "tokens").key, doc.tokens)]
