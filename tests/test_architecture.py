@@ -15,7 +15,6 @@ MAX_LINES = 500
 # Modules over the limit that other work is splitting; to be emptied once that lands.
 OVERSIZED_ALLOWED = {
     "pipeline/stages/pii_core.py",  # being split into context rules, recognizers, scrubber
-    "pipeline/report/figures.py",  # being replaced by the typed stats and the report model
 }
 
 
@@ -136,7 +135,7 @@ def test_layers_are_in_the_documented_order():
     """docs/architecture.md: a package imports only packages of lower layers."""
     layers = [
         {"pipeline.hashing", "pipeline.files"},
-        {"pipeline.records", "pipeline.text"},
+        {"pipeline.records", "pipeline.stats", "pipeline.text"},
         {"pipeline.config"},
         {"pipeline.io"},
         {"pipeline.mixture"},

@@ -158,6 +158,16 @@ def test_planted_evaluation_passages_are_found_and_marked(demo_run):
     # in the demo: dedup drops web-ru-0009 as a near duplicate of web-ru-0001, and the
     # mixture's keyed draw leaves web-en-0001 out of the (over-full) English bucket
     assert sorted(marked) == ["web-de-0001", "web-ja-0001", "web-ru-0001"]
+    # the report's section (from the stats) agrees with the audit's own summary, item by item
+    report = json.load(open(os.path.join(demo_run, "report", "report.json"), encoding="utf-8"))
+    with open(os.path.join(demo_run, "decontamination", "summary.json"), encoding="utf-8") as f:
+        summary = json.load(f)
+    assert [(i["file"], i["item"], i["docs"], i["tokens"], i["languages"]) for i in report["decontamination"]["items"]] \
+        == [(i["file"], i["item"], i["docs"], i["tokens"], i["languages"]) for i in summary["items"]]
+    assert report["decontamination"]["docs"] == len(matches) == 5
+    with open(os.path.join(demo_run, "report", "report.md"), encoding="utf-8") as f:
+        md = f.read()
+    assert "## Decontamination" in md and "[decontamination/matches.jsonl](../decontamination/matches.jsonl)" in md
 
 
 def test_canaries_are_injected_as_declared_in_the_secret_manifest(demo_run):
@@ -315,7 +325,7 @@ def test_every_removed_document_has_a_kept_witness_at_or_above_the_threshold(dem
 DEMO_PINS_PYARROW = "25.0.1"
 DEMO_PINS = {
     '_run/shards.json': '8228dac613c93310b4d38c19d832501862b6912bdda2607169ecef26fce95732',
-    '_run/stats.json': 'c55320e829f65645283a68d3b957085a408340d5b1e5e1fd39f2619cb9c5f589',
+    '_run/stats.json': '066eeb3914c5cc561bd1ecc785e776815d73fa23f7cccc28b1569ec96f1a8cad',
     'canaries/manifest.jsonl': '844504b8ef03fd32982b22d40ca59c3bdb1826f8fd7a42a5143d40726eee6c65',
     'decontamination/matches.jsonl': '051b3fae8ab56b8018401ec622b470aec4ae12849e83969e6f1c30826309ff64',
     'decontamination/summary.json': '9a624fa7f56d62e43520796c189fd0a39bfed03db58d426a02a6cdc63658ff4f',
@@ -329,7 +339,7 @@ DEMO_PINS = {
     'rejected/rejected-00001-of-00004.jsonl': 'b318d6021200131cda2841aeef07ecc532a475374800b9ae76eb32b630c1af2c',
     'rejected/rejected-00002-of-00004.jsonl': '0c305b311f2264de10dc9d345f22cb8919511bd370a7361680d75f9bb5229716',
     'rejected/rejected-00003-of-00004.jsonl': 'b94e54646bee9a754c7541748a10d7118774bb4bc72b968c625417bd638ac491',
-    'report/report.json': '0f055e9119be0698e5b3ae45060d632f6a1d23468b15d74411ac28690f4f034a',
+    'report/report.json': 'a533e3e11d569b898768ef338e76b1fe91e3a81b61e97591337662912b9299c0',
     'shards/part-00000-of-00008.parquet': '2edf02930bbf19d509fafbf3678c4fbcdf6c134ebe3d21849742ea8c2602ccad',
     'shards/part-00001-of-00008.parquet': '1759271f2d71e347d9c3a36192a998507788213d28839727a16aa5faa118230a',
     'shards/part-00002-of-00008.parquet': '2e70a17897fe15b2bb8f580a12be52524ac7ceea089e853fddcf893945d47788',
@@ -375,3 +385,17 @@ def test_demo_outputs_are_pinned_byte_for_byte(demo_run):
     lines = "".join(f"    {k!r}: {v!r},\n" for k, v in sorted(got.items()))
     changed = sorted(k for k in set(got) | set(DEMO_PINS) if got.get(k) != DEMO_PINS.get(k))
     assert got == DEMO_PINS, f"changed: {changed}\nnew pins:\nDEMO_PINS = {{\n{lines}}}"
+
+
+def test_every_stat_key_of_the_demo_is_declared_in_pipeline_stats(demo_run):
+    """Each key the demo's stages emit decodes to a kind of pipeline/stats.py and encodes back unchanged."""
+    from pipeline.stats import decode, decode_all
+
+    with open(os.path.join(demo_run, "_run", "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    decoded = decode_all(stats)
+    assert len(decoded) == len(stats)
+    assert all(stat.key == key for (stat, _), key in zip(decoded, sorted(stats)))
+    stages = {type(decode(key)).TEMPLATE.split("/")[0] for key in stats}
+    assert stages == {"read", "rejected", "point", "dropped", "langid", "decontamination", "quality", "dedup", "pii",
+                      "parallel", "control_tokens", "mixture", "canaries"}

@@ -22,7 +22,9 @@ from pipeline.report.build import (
     write_runtime,
 )
 from pipeline.report.console import progress_line, watch_progress
-from pipeline.report.figures import accounting, accounting_line, funnel_steps, imbalance, mixture_figures
+from pipeline.report.figures import accounting, accounting_line, funnel_steps, imbalance
+from pipeline.report.groups import mixture_figures
+from pipeline.records import Doc
 from pipeline.report.tables import language_name, top_languages
 
 # 60 real language codes: more than the 50 the table lists
@@ -87,13 +89,10 @@ def _stats() -> dict:
     add("pii/docs/en", 1000)
     add("pii/docs_with_pii/en", 9)
     add("pii/spans/en", 10)
-    # figures of stages the report does not know, and keys it cannot parse
-    add("canaries/injected/en/shuffle", 5)
-    add("control_tokens/toxicity/low", 40)
-    add("weird", 1)
-    add("point/bad", 3)
-    add("dropped/x", 2)
-    add("dedup/cluster_size/notanumber", 1)
+    # figures listed only generically (their stages' sections need other figures)
+    add("canaries/canaries/shuffle/en", 5)
+    add("control_tokens/toxicity/low/en", 40)
+    add("langid/docs", 1)
     return stats
 
 
@@ -192,8 +191,9 @@ def test_known_groups(report):
     assert report["dedup"]["clusters"] == 12
     assert report["pii"]["entities"][0] == {"entity": "EMAIL_ADDRESS", "total": 9, "by_lang": {"en": 7, "de": 2}}
     assert report["pii"]["languages"][0]["docs_with_pii_pct"] == pytest.approx(0.9)
-    assert report["stages"]["canaries"] == {"injected/en/shuffle": 5}
-    assert report["stages"]["weird"] == {"weird": 1}
+    assert report["stages"]["canaries"] == {"canaries/shuffle/en": 5}
+    assert report["stages"]["langid"] == {"docs": 1}
+    assert report["canaries"] is None and report["control_tokens"] is None
     assert charts.binned_histogram(report["dedup"]["histogram"]) == [("2", 8), ("3", 2), ("5-8", 1), ("257-512", 1)]
 
 
@@ -288,11 +288,12 @@ def test_charts_are_valid_deterministic_pngs(report):
 
 def test_markdown_has_the_palm2_tables_and_every_section(rendered):
     md = rendered[1]["report.md"].decode("utf-8")
-    assert "## Top languages of the document sources" in md and "## Top languages of the final mixture" in md
+    # one report model for both formats: the top tables are sub-sections of "Languages", as in the HTML page
+    assert "### Top languages of the document sources" in md and "### Top languages of the final mixture" in md
     assert "| 1 | English | en |" in md and "others (10 languages)" in md
     assert "extra copies 20" in md
     for title in ("## Accounting", "## Filtering funnel", "## Deduplication", "## PII",
-                  "## Target vs achieved mixture", "## Other stage figures", "### canaries", "## Shards"):
+                  "## Target vs achieved mixture", "## Stage figures", "### canaries", "## Shards"):
         assert title in md
 
 
@@ -332,7 +333,7 @@ def test_empty_and_strange_runs_render_without_crashing(tmp_path):
                      "(balanced)"]),
         ({"read/web": 2, "rejected/web/invalid_json": 2},
          [empty, "read 2 = selected 0 + dropped 0 + rejected 2; written 0 = selected 0 + extra copies 0 (balanced)"]),
-        ({"foo": 1.5, "mixture/epochs/web/en": 0.25},
+        ({"mixture/epochs/web/en": 0.25},
          [empty, "read 0 = selected 0 + dropped 0 + rejected 0; written 0 = selected 0 + extra copies 0 "
                  "(balanced)"]),
         ({"point/final/web/en/docs": 1, "point/final/web/en/tokens": 0},
@@ -346,6 +347,15 @@ def test_empty_and_strange_runs_render_without_crashing(tmp_path):
         assert summary_lines(report) == lines
     write_runtime(str(tmp_path), 1.23456, {"read/records": 3})
     assert json.load(open(tmp_path / "report" / "runtime.json"))["seconds"] == 1.235
+
+
+def test_a_key_no_stat_template_matches_stops_the_report():
+    # keys are defined in pipeline/stats.py: a misspelt one fails here instead of vanishing from the report
+    from pipeline.stats import UnknownStat
+
+    for key in ("weird", "point/bad", "dropped/x", "dedup/cluster_size/notanumber", "canaries/injected/en/shuffle"):
+        with pytest.raises(UnknownStat, match=key):
+            build_report(None, {"read/web": 1, key: 1})
 
 
 # ---------------------------------------------------------------------------- console
@@ -432,8 +442,8 @@ def test_watch_progress_reads_beam_counters_of_the_local_runner():
 
 def test_parallel_control_token_and_canary_sections_appear_only_when_their_stages_ran():
     from pipeline.report.build import build_report
-    from pipeline.report.html import report_html
-    from pipeline.report.markdown import report_markdown
+    from pipeline.report.render import report_html
+    from pipeline.report.render import report_markdown
 
     base = {"read/web": 10, "point/final/web/en/docs": 10, "point/final/web/en/tokens": 100}
     plain = build_report(None, dict(base))
@@ -463,7 +473,7 @@ def test_parallel_control_token_and_canary_sections_appear_only_when_their_stage
 
 
 def test_script_mismatch_is_counted_in_the_report():
-    from pipeline.report.markdown import report_markdown
+    from pipeline.report.render import report_markdown
 
     stats = {"read/web": 3, "point/final/web/zh/docs": 2, "point/final/web/zh/tokens": 20,
              "langid/docs": 3, "langid/kept/zh": 2, "langid/kept/und": 1,
@@ -471,3 +481,78 @@ def test_script_mismatch_is_counted_in_the_report():
     report = build_report(None, stats)
     assert report["stages"]["langid"]["script_mismatch/ja"] == 1
     assert "script_mismatch/ja" in report_markdown(report)
+
+
+def test_each_section_of_the_model_is_rendered_in_both_formats(report):
+    from pipeline.report.model import report_sections
+    from pipeline.report.render import report_html, report_markdown
+
+    sections = report_sections(json.loads(report_json(report)))
+    md, html = report_markdown(report), report_html(report)
+    assert [s.anchor for s in sections] == ["accounting", "languages", "sources", "funnel", "dedup", "pii",
+                                            "mixture", "stages", "shards"]
+    for section in sections:
+        assert f"\n## {section.title}\n" in md
+        assert f'<section id="{section.anchor}"><h2>{section.title}</h2>' in html
+        assert f'<a href="#{section.anchor}">{section.nav}</a>' in html
+    # charts only in HTML, folds as headings in Markdown
+    assert "<img" not in md and "### Cluster sizes" in md and "<summary>Cluster sizes</summary>" in html
+    assert "\n\n\n" not in md
+
+
+def test_the_templates_ship_as_package_data():
+    import fnmatch
+    import tomllib
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"]["pipeline"]
+    templates = os.listdir(os.path.join(root, "pipeline", "report", "templates"))
+    assert sorted(templates) == ["report.html.j2", "report.md.j2"]
+    for name in templates:
+        assert any(fnmatch.fnmatch(f"report/templates/{name}", p) for p in patterns), name
+
+
+def test_decontamination_section_per_file_item_and_language():
+    from pipeline.stages.decontamination_core import EvalItem, Matcher, build_index, summarize_matches
+
+    river = ("Which river flows through the old town of Regensburg before it reaches the Black Sea after a long "
+             "journey through many countries")
+    train = ("A train leaves the station at nine in the morning and travels north at a steady speed of eighty "
+             "kilometres an hour")
+    index = build_index([EvalItem("quiz", "river", [river]), EvalItem("quiz", "train", [train]),
+                         EvalItem("exam", "q/1", [train + " and then stops"])], 13, 10)
+    match = Matcher(index, "mark")
+    pages = [Doc(id="a", text=f"Intro. {river}", source="web", lang="en", tokens=40),
+             Doc(id="b", text=f"Einleitung. {river}", source="web", lang="de", tokens=30),
+             Doc(id="c", text=f"{train} and then stops.", source="books", lang="en", tokens=25),
+             Doc(id="d", text="Nothing to see here at all.", source="web", lang="en", tokens=6)]
+    stats: dict = {}
+    audit = []
+    for page in pages:
+        _doc, figures, records = match(page)
+        audit += records
+        for key, value in figures:
+            stats[key] = stats.get(key, 0) + value
+    report = build_report(None, stats)
+    d = report["decontamination"]
+    assert (d["docs"], d["tokens"], d["actions"]) == (3, 95, ["mark"])
+    assert [(i["file"], i["item"], i["docs"], i["tokens"], i["languages"]) for i in d["items"]] == [
+        ("quiz", "river", 2, 70, {"de": 1, "en": 1}), ("exam", "q/1", 1, 25, {"en": 1}),
+        ("quiz", "train", 1, 25, {"en": 1})]
+    # the same figures as the audit's own summary (decontamination/summary.json)
+    assert sorted((i["file"], i["item"], i["docs"], i["tokens"]) for i in d["items"]) == sorted(
+        (i["file"], i["item"], i["docs"], i["tokens"]) for i in summarize_matches(audit)["items"])
+    assert d["files"] == [
+        {"file": "exam", "items_contaminated": 1, "docs": 1, "tokens": 25, "languages": {"en": {"docs": 1, "tokens": 25}}},
+        {"file": "quiz", "items_contaminated": 2, "docs": 3, "tokens": 95,
+         "languages": {"de": {"docs": 1, "tokens": 30}, "en": {"docs": 2, "tokens": 65}}}]
+    assert d["audit"] == "decontamination/matches.jsonl"
+    md = render_files(json.loads(report_json(report)))["report.md"].decode("utf-8")
+    html = render_files(json.loads(report_json(report)))["report.html"].decode("utf-8")
+    assert "3 documents (95 tokens) overlapped 3 evaluation items and were marked in their metadata." in md
+    assert "| quiz | river | 2 | 70 | 20 | de 1, en 1 |" in md
+    assert "| exam | English | en | 1 | 25 |" in md
+    assert '<a href="../decontamination/matches.jsonl">decontamination/matches.jsonl</a>' in html
+    assert 'href="#decontamination"' in html
+    assert build_report(None, {"read/web": 1})["decontamination"] is None

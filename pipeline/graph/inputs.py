@@ -16,6 +16,7 @@ from pipeline.config import Config
 from pipeline.hashing import stable_digest
 from pipeline.io.readers import InputFile, read_file
 from pipeline.records import Doc, Dropped, Rejected
+from pipeline.stats import IdsRenamed, ReadFigure, RejectedFigure
 from pipeline.stages.base import apply_filter, count
 from pipeline.text.normalize import normalize_text
 
@@ -86,13 +87,12 @@ class ReadSources(beam.PTransform):
 
 
 def read_stats(record):
-    source = record.source
-    yield f"read/{source}", 1
+    yield ReadFigure(record.source).key, 1
 
 
 def rejected_stats(rejected: Rejected):
     reason = rejected.reason.split(":", 1)[0]
-    yield f"rejected/{rejected.source}/{reason}", 1
+    yield RejectedFigure(rejected.source, reason).key, 1
 
 
 def _normalize(doc: Doc):
@@ -131,7 +131,7 @@ class UniqueIds(beam.PTransform):
             | "Rename" >> beam.FlatMap(lambda kv: rename_duplicate_ids(kv[0], list(kv[1])))
         )
         stats = renamed | "RenameStats" >> beam.FlatMap(
-            lambda d: [(f"ids/renamed/{d.source}", 1)] if "original_id" in d.metadata else [])
+            lambda d: [(IdsRenamed(d.source).key, 1)] if "original_id" in d.metadata else [])
         return {"kept": renamed, "stats": stats}
 
 

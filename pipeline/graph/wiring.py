@@ -31,27 +31,20 @@ from pipeline.graph.outputs import (
 from pipeline.graph.registry import STAGES, Stage, stages_of
 from pipeline.io.readers import InputFile
 from pipeline.records import Doc, Dropped
+from pipeline.stats import dropped_figures, point_figures
 
 
 def point_stats(point: str):
     """Per (source, language): documents, tokens, characters and bytes at a measuring point."""
 
     def measure(doc: Doc):
-        prefix = f"point/{point}/{doc.source}/{doc.lang}"
-        yield f"{prefix}/docs", 1
-        yield f"{prefix}/tokens", int(doc.tokens)
-        yield f"{prefix}/chars", doc.n_chars
-        yield f"{prefix}/bytes", doc.n_bytes
+        return point_figures(point, doc)
 
     return measure
 
 
 def dropped_stats(dropped: Dropped):
-    doc = dropped.doc
-    prefix = f"dropped/{dropped.reason}/{doc.source}/{doc.lang}"
-    yield f"{prefix}/docs", 1
-    yield f"{prefix}/tokens", int(doc.tokens)
-    yield f"{prefix}/chars", doc.n_chars
+    return dropped_figures(dropped.reason, dropped.doc)
 
 
 class _Collector:

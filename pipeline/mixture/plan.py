@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from pipeline.mixture.allocation import Allocation, Bucket, BucketCounts, allocate
 from pipeline.mixture.budget import budget_from_config
+from pipeline.stats import MixtureBucket, MixtureBudget, Point, decode_all
 
 STATS_FILES = ("_run/stats.json", "stats.json", "report/report.json")
 _WHAT = ("docs", "tokens", "chars", "bytes")
@@ -30,17 +31,14 @@ def available_from_stats(stats: Mapping[str, Any]) -> dict[Bucket, BucketCounts]
     sampled, else ``point/filtered/<source>/<lang>/{docs,tokens,chars,bytes}``.
     """
     found: dict[Bucket, dict[str, int]] = {}
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) >= 4 and parts[0] == "mixture" and parts[1].startswith("available_"):
-            what = parts[1][len("available_"):]
-            if what in _WHAT:
-                found.setdefault((parts[2], "/".join(parts[3:])), {})[what] = int(value)
+    decoded = decode_all(dict(stats))
+    for stat, value in decoded:
+        if isinstance(stat, MixtureBucket) and stat.what.startswith("available_"):
+            found.setdefault((stat.source, stat.lang), {})[stat.what[len("available_"):]] = int(value)
     if not found:
-        for key, value in stats.items():
-            parts = key.split("/")
-            if len(parts) >= 5 and parts[0] == "point" and parts[1] == "filtered" and parts[-1] in _WHAT:
-                found.setdefault((parts[2], "/".join(parts[3:-1])), {})[parts[-1]] = int(value)
+        for stat, value in decoded:
+            if isinstance(stat, Point) and stat.point == "filtered":
+                found.setdefault((stat.source, stat.lang), {})[stat.measure] = int(value)
     return {bucket: BucketCounts(**{w: counts.get(w, 0) for w in _WHAT}) for bucket, counts in sorted(found.items())}
 
 
@@ -73,10 +71,9 @@ def mixture_summary(stats: Mapping[str, Any]) -> dict[str, Any]:
     fields: dict[Bucket, dict[str, float]] = {}
     wanted = ("available_docs", "available_tokens", "target_tokens", "planned_tokens", "shortfall_tokens",
               "written_docs", "written_tokens", "copies", "epochs")
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) >= 4 and parts[0] == "mixture" and parts[1] in wanted:
-            fields.setdefault((parts[2], "/".join(parts[3:])), {})[parts[1]] = value
+    for stat, value in decode_all(dict(stats)):
+        if isinstance(stat, MixtureBucket) and stat.what in wanted:
+            fields.setdefault((stat.source, stat.lang), {})[stat.what] = value
     total_target = math.fsum(f.get("target_tokens", 0) for f in fields.values())
     total_written = math.fsum(f.get("written_tokens", 0) for f in fields.values())
     buckets = []
@@ -106,7 +103,7 @@ def mixture_summary(stats: Mapping[str, Any]) -> dict[str, Any]:
         source_rows.append({"source": source, **{k: int(v) for k, v in agg.items()},
                             "target_share": target_share, "achieved_share": achieved_share,
                             "share_error_pp": 100.0 * (achieved_share - target_share)})
-    return {"budget_tokens": stats.get("mixture/budget_tokens"), "target_tokens": int(total_target),
+    return {"budget_tokens": stats.get(MixtureBudget().key), "target_tokens": int(total_target),
             "written_tokens": int(total_written), "sources": source_rows, "buckets": buckets}
 
 

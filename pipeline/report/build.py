@@ -16,23 +16,11 @@ import json
 from typing import Any
 
 from pipeline import files as fs
-from pipeline.report.figures import (
-    POINTS,
-    accounting,
-    canary_figures,
-    control_token_figures,
-    parallel_figures,
-    dedup_figures,
-    funnel,
-    funnel_by_language,
-    funnel_steps,
-    language_table,
-    mixture_figures,
-    pii_figures,
-    point_sources,
-    source_table,
-    stage_figures,
-)
+from pipeline.report.figures import (POINTS, StatTable, accounting, funnel, funnel_by_language, funnel_steps,
+                                     language_table, point_sources, source_table)
+from pipeline.report.groups import (canary_figures, control_token_figures, decontamination_figures, dedup_figures,
+                                    mixture_figures, parallel_figures, pii_figures, stage_figures)
+from pipeline.report.render import report_html, report_markdown
 from pipeline.report.tables import TOP_LANGUAGES, language_name, top_languages
 
 REPORT_VERSION = 2
@@ -55,19 +43,22 @@ def build_report(config: Any, stats: dict[str, Any], run_accounting: dict[str, A
     ``run_accounting`` is the launcher's own balance check, kept for comparison.
     """
     manifest = manifest or {}
-    stats = {k: stats[k] for k in sorted(stats)}
-    sources = _sources_of(config, stats)
+    table = StatTable(stats)  # decoded once; an unknown key raises pipeline.stats.UnknownStat
+    stats = table.raw
+    sources = _sources_of(config, table)
     document_sources = {s["name"] for s in sources if s["kind"] == "documents"}
-    languages = {point: language_table(stats, point) for point in POINTS}
-    document_languages = {point: language_table(stats, point, document_sources) for point in POINTS}
-    by_source = {point: {name: language_table(stats, point, {name}) for name in point_sources(stats)
-                         if any(k.startswith(f"point/{point}/{name}/") for k in stats)}
+    languages = {point: language_table(table, point) for point in POINTS}
+    document_languages = {point: language_table(table, point, document_sources) for point in POINTS}
+    by_source = {point: {name: language_table(table, point, {name}) for name in point_sources(table, point)}
                  for point in POINTS}
+    reasons = funnel(table)
+    decontamination = decontamination_figures(table)
     codes = {r["lang"] for rows in languages.values() for r in rows}
-    for reason in funnel(stats):
+    for reason in reasons:
         codes.update(reason["by_lang"])
+    codes.update(r["lang"] for r in (decontamination or {}).get("languages", []))
     names = {code: language_name(code) for code in sorted(codes)}
-    acct = accounting(stats)
+    acct = accounting(table)
     if run_accounting is not None:
         acct["launcher"] = {k: run_accounting[k] for k in ("read", "written", "dropped", "rejected")
                             if k in run_accounting}
@@ -84,19 +75,20 @@ def build_report(config: Any, stats: dict[str, Any], run_accounting: dict[str, A
         "languages": languages,
         "document_languages": document_languages,
         "languages_by_source": by_source,
-        "sources": {point: source_table(stats, point) for point in POINTS},
+        "sources": {point: source_table(table, point) for point in POINTS},
         "top_languages": {
             "documents_filtered": top_languages(document_languages["filtered"], TOP_LANGUAGES, names),
             "final": top_languages(languages["final"], TOP_LANGUAGES, names),
         },
-        "funnel": {"steps": funnel_steps(stats), "reasons": funnel(stats), "by_language": funnel_by_language(stats)},
-        "dedup": dedup_figures(stats),
-        "pii": pii_figures(stats),
-        "parallel": parallel_figures(stats),
-        "control_tokens": control_token_figures(stats),
-        "mixture": mixture_figures(stats),
-        "canaries": canary_figures(stats),
-        "stages": stage_figures(stats),
+        "funnel": {"steps": funnel_steps(table), "reasons": reasons, "by_language": funnel_by_language(table)},
+        "decontamination": decontamination,
+        "dedup": dedup_figures(table),
+        "pii": pii_figures(table),
+        "parallel": parallel_figures(table),
+        "control_tokens": control_token_figures(table),
+        "mixture": mixture_figures(table),
+        "canaries": canary_figures(table),
+        "stages": stage_figures(table),
         "shards": {k: shards[k] for k in ("format", "count", "documents", "tokens", "files") if k in shards},
         "stats": stats,
     }
@@ -130,9 +122,6 @@ def languages_csv(report: dict[str, Any]) -> str:
 
 def render_files(report: dict[str, Any]) -> dict[str, bytes]:
     """File name -> bytes of every rendering of ``report`` (deterministic)."""
-    from pipeline.report.html import report_html
-    from pipeline.report.markdown import report_markdown
-
     return {
         "languages.csv": languages_csv(report).encode("utf-8"),
         "report.md": report_markdown(report).encode("utf-8"),

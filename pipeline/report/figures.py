@@ -1,31 +1,20 @@
 """Figures of a run, computed from its summed stats table (pure functions, no I/O).
 
-Stats keys written by the pipeline (see pipeline/graph/wiring.py):
-
-* ``read/<source>``                                  records read (documents + rejected)
-* ``rejected/<source>/<reason>``                     records that could not be parsed
-* ``dropped/<stage:rule>/<source>/<lang>/<measure>`` documents removed by a stage
-* ``point/<input|filtered|final>/<source>/<lang>/<docs|tokens|chars|bytes>``
-* anything else: ``<stage>/...`` figures a stage reports. Groups the report knows:
-
-  - ``dedup/cluster_size/<n>``, ``dedup/<exact|near>/cluster_size/<n>``, ``dedup/clusters``,
-    ``dedup/<exact|near>/removed/<lang>``
-  - ``pii/entity/<ENTITY>/<lang>``, ``pii/docs/<lang>``, ``pii/docs_with_pii/<lang>``,
-    ``pii/spans/<lang>``
-  - ``mixture/<available|target|planned|written>_tokens/<source>/<lang>``,
-    ``mixture/written_docs/<source>/<lang>``, ``mixture/copies/<source>/<lang>``,
-    ``mixture/epochs/<source>/<lang>``, ``mixture/budget_tokens``
-
-  Every other key is listed generically under its stage; a missing group is simply absent.
+The keys are defined once, in pipeline/stats.py; :class:`StatTable` decodes a run's table
+once (a key no template matches raises ``UnknownStat``) and every function here reads
+the named tuples it needs. This module computes the spine of the report: languages and
+sources at the measuring points (input / filtered / final), the accounting of every
+record read and the filtering funnel; the stage sections are in pipeline/report/groups.py.
 
 Values are summed integers, except a few stage figures that may be floats (epochs).
-Every function here tolerates malformed or unknown keys: it skips what it cannot read.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, Mapping
+
+from pipeline.stats import CanariesLang, DroppedFigure, MixtureBucket, Point, ReadFigure, RejectedFigure, decode_all
 
 from pipeline.graph.registry import STAGE_NAMES
 
@@ -45,7 +34,7 @@ def pct(part: float, whole: float) -> float:
     return round(100.0 * part / whole, PCT_DIGITS) if whole else 0.0
 
 
-def _num(value: Any) -> int | float:
+def num(value: Any) -> int | float:
     """Stats values are ints; floats that are whole numbers are normalised to int."""
     if isinstance(value, bool):
         return int(value)
@@ -64,24 +53,46 @@ def stage_rank(stage: str) -> tuple[int, str]:
     return (index, stage)
 
 
+class StatTable:
+    """A run's stats table decoded once: ``(named tuple, value)`` pairs grouped by kind.
+
+    Built from the flat ``{key: value}`` table of ``_run/stats.json``; raises
+    ``pipeline.stats.UnknownStat`` when a key matches no template of pipeline/stats.py.
+    """
+
+    def __init__(self, stats: Mapping[str, Any]):
+        self.raw = {key: stats[key] for key in sorted(stats)}
+        self._by_kind: dict[type, list[tuple[Any, int | float]]] = defaultdict(list)
+        self.stages: set[str] = set()
+        for stat, value in decode_all(self.raw):
+            self._by_kind[type(stat)].append((stat, num(value)))
+            self.stages.add(stat.SEGMENTS[0].literal)
+
+    def of(self, kind: type) -> list[tuple[Any, int | float]]:
+        """Every ``(stat, value)`` of one kind, in key order."""
+        return self._by_kind.get(kind, [])
+
+    def total(self, kind: type, /, **fields: Any) -> int | float:
+        """Sum of the values of one kind whose named fields have these values."""
+        return sum(v for s, v in self.of(kind) if all(getattr(s, f) == x for f, x in fields.items()))
+
+
+def as_table(stats: Mapping[str, Any] | StatTable) -> StatTable:
+    return stats if isinstance(stats, StatTable) else StatTable(stats)
+
+
 # ---------------------------------------------------------------------------- languages
 
 
-def language_table(stats: dict[str, Any], point: str, sources: set[str] | None = None) -> list[dict[str, Any]]:
+def language_table(stats: StatTable, point: str, sources: set[str] | None = None) -> list[dict[str, Any]]:
     """Per language at a measuring point: absolute figures and percentages, largest first.
 
     Sorted by tokens, then documents (descending), then code: i.e. by share.
     """
     totals: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) != 5 or parts[0] != "point" or parts[1] != point:
-            continue
-        _, _, source, lang, measure = parts
-        if sources is not None and source not in sources:
-            continue
-        if measure in MEASURES:
-            totals[lang][measure] += _num(value)
+    for stat, value in as_table(stats).of(Point):
+        if stat.point == point and (sources is None or stat.source in sources):
+            totals[stat.lang][stat.measure] += value
     grand = {m: sum(t[m] for t in totals.values()) for m in MEASURES}
     rows = []
     for lang, t in totals.items():
@@ -94,13 +105,12 @@ def language_table(stats: dict[str, Any], point: str, sources: set[str] | None =
     return rows
 
 
-def source_table(stats: dict[str, Any], point: str) -> list[dict[str, Any]]:
+def source_table(stats: StatTable, point: str) -> list[dict[str, Any]]:
     """Per source at a measuring point, with its share of every measure."""
     totals: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) == 5 and parts[0] == "point" and parts[1] == point and parts[4] in MEASURES:
-            totals[parts[2]][parts[4]] += _num(value)
+    for stat, value in as_table(stats).of(Point):
+        if stat.point == point:
+            totals[stat.source][stat.measure] += value
     grand = {m: sum(t[m] for t in totals.values()) for m in MEASURES}
     rows = []
     for source in sorted(totals):
@@ -111,31 +121,28 @@ def source_table(stats: dict[str, Any], point: str) -> list[dict[str, Any]]:
     return rows
 
 
-def point_sources(stats: dict[str, Any]) -> list[str]:
-    """Every source that appears at a measuring point or was read."""
-    names = set()
-    for key in stats:
-        parts = key.split("/")
-        if parts[0] == "point" and len(parts) == 5:
-            names.add(parts[2])
-        elif parts[0] == "read" and len(parts) == 2:
-            names.add(parts[1])
+def point_sources(stats: StatTable, point: str | None = None) -> list[str]:
+    """Every source measured at ``point`` (any point, or read, when None)."""
+    table = as_table(stats)
+    names = {s.source for s, _ in table.of(Point) if point is None or s.point == point}
+    if point is None:
+        names |= {s.source for s, _ in table.of(ReadFigure)}
     return sorted(names)
 
 
 # ---------------------------------------------------------------------------- accounting
 
 
-def _sum_dropped(stats: dict[str, Any], measure: str = "docs") -> dict[str, int]:
+def dropped_by_reason_of(stats: StatTable, measure: str = "docs") -> dict[str, int]:
     out: dict[str, int] = defaultdict(int)
-    for key, value in stats.items():
-        parts = key.split("/")
-        if parts[0] == "dropped" and len(parts) == 5 and parts[4] == measure:
-            out[parts[1]] += _num(value)
+    for stat, value in stats.of(DroppedFigure):
+        if stat.measure == measure:
+            out[stat.reason] += value
     return dict(out)
 
 
-def accounting(stats: dict[str, Any]) -> dict[str, Any]:
+
+def accounting(stats: Mapping[str, Any] | StatTable) -> dict[str, Any]:
     """Where every record read went.
 
     ``read = selected + dropped + rejected`` (each record read is counted once) and
@@ -148,24 +155,23 @@ def accounting(stats: dict[str, Any]) -> dict[str, Any]:
     ``written`` at the final measuring point before the shards, so either equation fails
     when a document is lost or duplicated on its way.
     """
-    read = sum(_num(v) for k, v in stats.items() if k.startswith("read/"))
+    stats = as_table(stats)
+    read = stats.total(ReadFigure)
     rejected_by_reason: dict[str, int] = defaultdict(int)
     rejected_by_source: dict[str, int] = defaultdict(int)
-    for key, value in stats.items():
-        parts = key.split("/", 2)
-        if parts[0] == "rejected" and len(parts) == 3:
-            rejected_by_reason[parts[2]] += _num(value)
-            rejected_by_source[parts[1]] += _num(value)
+    for stat, value in stats.of(RejectedFigure):
+        rejected_by_reason[stat.reason] += value
+        rejected_by_source[stat.source] += value
     rejected = sum(rejected_by_reason.values())
-    dropped_by_reason = _sum_dropped(stats)
+    dropped_by_reason = dropped_by_reason_of(stats)
     dropped_by_stage: dict[str, int] = defaultdict(int)
     for reason, n in dropped_by_reason.items():
         dropped_by_stage[reason.split(":", 1)[0]] += n
     dropped = sum(dropped_by_reason.values())
-    written = sum(_num(v) for k, v in stats.items() if k.startswith("point/final/") and k.endswith("/docs"))
-    extra_copies = sum(_num(v) for k, v in stats.items() if k.startswith("mixture/copies/"))
-    canaries = sum(_num(v) for k, v in stats.items() if k.startswith("canaries/injected_docs/"))
-    selected = sum(_num(v) for k, v in stats.items() if k.startswith("mixture/selected_docs/"))
+    written = stats.total(Point, point="final", measure="docs")
+    extra_copies = stats.total(MixtureBucket, what="copies")
+    canaries = stats.total(CanariesLang, what="injected_docs")
+    selected = stats.total(MixtureBucket, what="selected_docs")
     return {
         "read": read,
         "rejected": rejected,
@@ -209,22 +215,21 @@ def accounting_line(acct: dict[str, Any]) -> str:
             + (f" + canaries {acct['canaries']:,}" if acct.get("canaries") else "") + f" ({ok})")
 
 
+
 # ---------------------------------------------------------------------------- funnel
 
 
-def funnel(stats: dict[str, Any]) -> list[dict[str, Any]]:
+def funnel(stats: Mapping[str, Any] | StatTable) -> list[dict[str, Any]]:
     """Documents (and tokens) removed per stage and reason, with the languages they were in."""
     by_reason: dict[str, dict[str, Any]] = {}
-    for key, value in stats.items():
-        parts = key.split("/")
-        if parts[0] != "dropped" or len(parts) != 5 or parts[4] not in ("docs", "tokens"):
+    for stat, value in as_table(stats).of(DroppedFigure):
+        if stat.measure not in ("docs", "tokens"):
             continue
-        reason, lang, measure = parts[1], parts[3], parts[4]
-        entry = by_reason.setdefault(reason, {"reason": reason, "stage": reason.split(":", 1)[0],
-                                              "docs": 0, "tokens": 0, "by_lang": defaultdict(int)})
-        entry[measure] += _num(value)
-        if measure == "docs":
-            entry["by_lang"][lang] += _num(value)
+        entry = by_reason.setdefault(stat.reason, {"reason": stat.reason, "stage": stat.reason.split(":", 1)[0],
+                                                   "docs": 0, "tokens": 0, "by_lang": defaultdict(int)})
+        entry[stat.measure] += value
+        if stat.measure == "docs":
+            entry["by_lang"][stat.lang] += value
     rows = []
     for reason in sorted(by_reason, key=lambda r: (stage_rank(by_reason[r]["stage"]), r)):
         entry = by_reason[reason]
@@ -233,7 +238,8 @@ def funnel(stats: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def funnel_steps(stats: dict[str, Any]) -> list[dict[str, Any]]:
+
+def funnel_steps(stats: Mapping[str, Any] | StatTable) -> list[dict[str, Any]]:
     """The documents remaining after each step, from records read to documents written.
 
     Steps: read, rejected, one per stage that dropped documents (in pipeline order),
@@ -255,256 +261,23 @@ def funnel_steps(stats: dict[str, Any]) -> list[dict[str, Any]]:
     steps.append({"step": "written", "change": 0, "remaining": acct["written"]})
     return steps
 
-
-def funnel_by_language(stats: dict[str, Any]) -> list[dict[str, Any]]:
+def funnel_by_language(stats: Mapping[str, Any] | StatTable) -> list[dict[str, Any]]:
     """Per language: documents at each point and dropped per stage, largest input first."""
+    stats = as_table(stats)
     rows: dict[str, dict[str, Any]] = {}
 
     def row(lang: str) -> dict[str, Any]:
         return rows.setdefault(lang, {"lang": lang, **{p: 0 for p in POINTS}, "dropped": defaultdict(int)})
 
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) != 5 or parts[4] != "docs":
-            continue
-        if parts[0] == "point" and parts[1] in POINTS:
-            row(parts[3])[parts[1]] += _num(value)
-        elif parts[0] == "dropped":
-            row(parts[3])["dropped"][parts[1].split(":", 1)[0]] += _num(value)
+    for stat, value in stats.of(Point):
+        if stat.measure == "docs":
+            row(stat.lang)[stat.point] += value
+    for stat, value in stats.of(DroppedFigure):
+        if stat.measure == "docs":
+            row(stat.lang)["dropped"][stat.reason.split(":", 1)[0]] += value
     out = []
     for lang, r in rows.items():
         r["dropped"] = dict(sorted(r["dropped"].items(), key=lambda kv: stage_rank(kv[0])))
         out.append(r)
     out.sort(key=lambda r: (-(r["input"] + sum(r["dropped"].values())), r["lang"]))
     return out
-
-
-# ---------------------------------------------------------------------------- stage groups
-
-
-def _int_key(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
-
-
-def _histogram(stats: dict[str, Any], prefix: str) -> list[list[int]]:
-    hist: dict[int, int] = defaultdict(int)
-    for key, value in stats.items():
-        if key.startswith(prefix):
-            size = _int_key(key[len(prefix):])
-            if size is not None:
-                hist[size] += _num(value)
-    return [[size, hist[size]] for size in sorted(hist)]
-
-
-def dedup_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
-    """Clusters and their size histogram (overall, exact, near), removed documents per language."""
-    if not any(k.startswith("dedup/") for k in stats):
-        return None
-    kinds = sorted({k.split("/")[1] for k in stats
-                    if k.startswith("dedup/") and len(k.split("/")) >= 3 and k.split("/")[2] == "cluster_size"})
-    removed: dict[str, dict[str, int]] = {}
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) == 4 and parts[0] == "dedup" and parts[2] == "removed":
-            removed.setdefault(parts[1], {})
-            removed[parts[1]][parts[3]] = removed[parts[1]].get(parts[3], 0) + _num(value)
-    histogram = _histogram(stats, "dedup/cluster_size/")
-    clusters = _num(stats.get("dedup/clusters", sum(n for _, n in histogram)))
-    return {
-        "clusters": clusters,
-        "documents_in_clusters": sum(size * n for size, n in histogram),
-        "histogram": histogram,
-        "by_kind": {kind: {"clusters": _num(stats.get(f"dedup/{kind}/clusters", 0)),
-                           "histogram": _histogram(stats, f"dedup/{kind}/cluster_size/")} for kind in kinds},
-        "removed": {kind: dict(sorted(v.items())) for kind, v in sorted(removed.items())},
-        "removed_by_dropped": {r: n for r, n in _sum_dropped(stats).items() if r.startswith("dedup:")},
-    }
-
-
-def pii_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
-    """PII counts per entity and language; documents scanned and with PII per language."""
-    if not any(k.startswith("pii/") for k in stats):
-        return None
-    entities: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    per_lang: dict[str, dict[str, int]] = defaultdict(lambda: {"docs": 0, "docs_with_pii": 0, "spans": 0})
-    for key, value in stats.items():
-        parts = key.split("/")
-        if parts[0] != "pii":
-            continue
-        if len(parts) == 4 and parts[1] == "entity":
-            entities[parts[2]][parts[3]] += _num(value)
-        elif len(parts) == 3 and parts[1] in ("docs", "docs_with_pii", "spans"):
-            per_lang[parts[2]][parts[1]] += _num(value)
-    languages = []
-    for lang in sorted(per_lang, key=lambda l: (-per_lang[l]["docs"], l)):
-        r = per_lang[lang]
-        languages.append({"lang": lang, **r, "docs_with_pii_pct": pct(r["docs_with_pii"], r["docs"])})
-    entity_rows = []
-    for entity in sorted(entities, key=lambda e: (-sum(entities[e].values()), e)):
-        by_lang = entities[entity]
-        entity_rows.append({"entity": entity, "total": sum(by_lang.values()),
-                            "by_lang": dict(sorted(by_lang.items(), key=lambda kv: (-kv[1], kv[0])))})
-    return {
-        "entities": entity_rows,
-        "languages": languages,
-        "total_entities": sum(r["total"] for r in entity_rows),
-        "docs": sum(r["docs"] for r in languages),
-        "docs_with_pii": sum(r["docs_with_pii"] for r in languages),
-    }
-
-
-def _per_key(stats: dict[str, Any], prefix: str, depth: int) -> dict[tuple[str, ...], int]:
-    """Sums of the stats ``prefix/<k1>/.../<k_depth>``, keyed by the tuple of parts."""
-    out: dict[tuple[str, ...], int] = defaultdict(int)
-    for key, value in stats.items():
-        if key.startswith(prefix + "/"):
-            parts = tuple(key[len(prefix) + 1:].split("/"))
-            if len(parts) == depth:
-                out[parts] += _num(value)
-    return out
-
-
-def parallel_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
-    """English-paired data: pairs kept and dropped per language pair, with the drop reasons."""
-    pairs = _per_key(stats, "parallel/pairs", 2)
-    if not pairs:
-        return None
-    rows: dict[str, dict[str, int]] = defaultdict(lambda: {"kept": 0, "dropped": 0})
-    for (pair, outcome), n in pairs.items():
-        if outcome in ("kept", "dropped"):
-            rows[pair][outcome] += n
-    reasons: dict[str, dict[str, int]] = defaultdict(dict)
-    for (pair, reason), n in _per_key(stats, "parallel/reasons", 2).items():
-        reasons[pair][reason] = reasons[pair].get(reason, 0) + n
-    table = [{"pair": pair, **r, "kept_pct": pct(r["kept"], r["kept"] + r["dropped"]),
-              "reasons": dict(sorted(reasons[pair].items(), key=lambda kv: (-kv[1], kv[0])))}
-             for pair, r in sorted(rows.items(), key=lambda kv: (-kv[1]["kept"], kv[0]))]
-    return {"pairs": table, "kept": sum(r["kept"] for r in table), "dropped": sum(r["dropped"] for r in table)}
-
-
-def control_token_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
-    """Documents marked with control tokens, per language and toxicity level."""
-    marked = _per_key(stats, "control_tokens/marked", 1)
-    if not marked and not _per_key(stats, "control_tokens/docs", 1):
-        return None
-    docs = _per_key(stats, "control_tokens/docs", 1)
-    levels = _per_key(stats, "control_tokens/toxicity", 2)
-    level_names = sorted({level for level, _ in levels})
-    langs = sorted({k[0] for k in docs} | {k[0] for k in marked}, key=lambda l: (-docs.get((l,), 0), l))
-    rows = []
-    for lang in langs:
-        row = {"lang": lang, "docs": docs.get((lang,), 0), "marked": marked.get((lang,), 0),
-               "lang_tokens": _num(stats.get(f"control_tokens/lang/{lang}", 0))}
-        row["levels"] = {level: levels.get((level, lang), 0) for level in level_names}
-        row["marked_pct"] = pct(row["marked"], row["docs"])
-        rows.append(row)
-    return {"languages": rows, "levels": level_names, "docs": sum(r["docs"] for r in rows),
-            "marked": sum(r["marked"] for r in rows),
-            "by_level": {level: sum(r["levels"][level] for r in rows) for level in level_names}}
-
-
-def canary_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
-    """Canaries injected per language and type (the secret texts stay in canaries/manifest.jsonl)."""
-    injected = _per_key(stats, "canaries/injected_docs", 1)
-    skipped = sorted(k[0] for k in _per_key(stats, "canaries/skipped_languages", 1))
-    if not injected and not skipped:
-        return None
-    kinds = _per_key(stats, "canaries/canaries", 2)
-    types = sorted({t for t, _ in kinds})
-    tokens = _per_key(stats, "canaries/injected_tokens", 1)
-    rows = [{"lang": lang, "canaries": {t: kinds.get((t, lang), 0) for t in types},
-             "injected_docs": n, "injected_tokens": tokens.get((lang,), 0)}
-            for (lang,), n in sorted(injected.items())]
-    return {"languages": rows, "types": types, "skipped_languages": skipped,
-            "canaries": sum(sum(r["canaries"].values()) for r in rows),
-            "injected_docs": sum(r["injected_docs"] for r in rows)}
-
-
-MIXTURE_FIELDS = ("available_tokens", "target_tokens", "planned_tokens", "written_tokens", "written_docs",
-                  "copies", "epochs", "shortfall_tokens")
-
-
-def mixture_figures(stats: dict[str, Any]) -> dict[str, Any]:
-    """Target vs achieved tokens per (source, language) bucket and per source.
-
-    Without a mixture plan (no ``mixture/target_tokens`` keys: no budget, or the stage did
-    not run) the target is what was available after filtering, so the comparison shows
-    whether the final mixture kept the filtered composition.
-    """
-    buckets: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) == 4 and parts[0] == "mixture" and parts[1] in MIXTURE_FIELDS:
-            buckets[(parts[2], parts[3])][parts[1]] = _num(value)
-    filtered = defaultdict(int)
-    final = defaultdict(int)
-    for key, value in stats.items():
-        parts = key.split("/")
-        if len(parts) == 5 and parts[0] == "point" and parts[4] == "tokens":
-            if parts[1] == "filtered":
-                filtered[(parts[2], parts[3])] += _num(value)
-            elif parts[1] == "final":
-                final[(parts[2], parts[3])] += _num(value)
-    planned = any("target_tokens" in b for b in buckets.values())
-    rows = []
-    for bucket in sorted(set(buckets) | set(filtered) | set(final)):
-        b = buckets.get(bucket, {})
-        available = b.get("available_tokens", filtered.get(bucket, 0))
-        target = b.get("target_tokens", 0) if planned else available
-        # what the sampler wrote; the final point also holds injected canaries, which are
-        # not part of the composition the weights describe
-        achieved = b["written_tokens"] if "written_tokens" in b else final.get(bucket, 0)
-        rows.append({"source": bucket[0], "lang": bucket[1], "available_tokens": available,
-                     "target_tokens": target, "achieved_tokens": achieved,
-                     "copies": b.get("copies", 0),
-                     "epochs": round(achieved / available, 4) if available else 0.0})
-    total_target = sum(r["target_tokens"] for r in rows)
-    total_achieved = sum(r["achieved_tokens"] for r in rows)
-    for r in rows:
-        r["target_pct"] = pct(r["target_tokens"], total_target)
-        r["achieved_pct"] = pct(r["achieved_tokens"], total_achieved)
-        r["achieved_vs_target"] = round(r["achieved_tokens"] / r["target_tokens"], 4) if r["target_tokens"] else None
-    rows.sort(key=lambda r: (-r["target_tokens"], -r["achieved_tokens"], r["source"], r["lang"]))
-    by_source: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        s = by_source.setdefault(r["source"], {"source": r["source"], "available_tokens": 0, "target_tokens": 0,
-                                               "achieved_tokens": 0})
-        for f in ("available_tokens", "target_tokens", "achieved_tokens"):
-            s[f] += r[f]
-    sources = []
-    for name in sorted(by_source):
-        s = by_source[name]
-        s["target_pct"] = pct(s["target_tokens"], total_target)
-        s["achieved_pct"] = pct(s["achieved_tokens"], total_achieved)
-        sources.append(s)
-    budget = stats.get("mixture/budget_tokens")
-    return {
-        "planned": planned,
-        "budget_tokens": _num(budget) if budget is not None else None,
-        "target_tokens": total_target,
-        "achieved_tokens": total_achieved,
-        "buckets": rows,
-        "sources": sources,
-    }
-
-
-def stage_figures(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every figure reported by the stages themselves, grouped by stage name."""
-    out: dict[str, dict[str, Any]] = defaultdict(dict)
-    for key, value in stats.items():
-        head, _, rest = key.partition("/")
-        if head in SPINE_GROUPS:
-            continue
-        out[head][rest or head] = _num(value)
-    return {k: dict(sorted(v.items(), key=lambda kv: natural_key(kv[0])))
-            for k, v in sorted(out.items(), key=lambda kv: stage_rank(kv[0]))}
-
-
-def natural_key(key: str) -> tuple:
-    """Sort key reading number parts as numbers: 'cluster_size/7' before 'cluster_size/300'."""
-    import re
-
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", key))

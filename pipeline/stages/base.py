@@ -6,8 +6,9 @@ A stage is a pure core (no Beam) plus a thin ``beam.PTransform``. The transform 
 * ``"kept"``    — ``PCollection[Doc]``: documents that go on (possibly rewritten);
 * ``"dropped"`` — ``PCollection[Dropped]``: documents removed, with ``reason`` "stage:rule";
 * ``"stats"``   — optional ``PCollection[tuple[str, int | float]]``: (stat key, amount)
-  pairs that the run sums per key and hands to the report. Keys are slash-separated
-  and start with the stage name, e.g. ``"pii/entity/EMAIL_ADDRESS/de"``.
+  pairs that the run sums per key and hands to the report. Keys are built from the
+  kinds declared in pipeline/stats.py, e.g. ``PiiEntity("EMAIL_ADDRESS", "de").key``
+  (``"pii/entity/EMAIL_ADDRESS/de"``); the report decodes them there.
 
 :class:`FilterDoFn` implements the common "decide per document" case; stages with a
 global view (dedup) build their own graph but return the same dict.

@@ -30,6 +30,7 @@ from typing import Any, Iterable, Sequence
 
 from pipeline.hashing import keyed_hash64, sha256_bytes
 from pipeline.records import Doc
+from pipeline.stats import CanariesKind, CanariesLang
 from pipeline.text.segment import has_spaceless
 from pipeline.text.segment import tokens as segment_tokens
 
@@ -309,13 +310,13 @@ def materialize(canary: Canary, *, seed: int, bin_name: str, count_tokens, prefi
 
 def language_stats(lang: str, canaries: list[Canary] | None, docs: list[Doc]) -> list[tuple[str, int]]:
     if canaries is None:
-        return [(f"{STAGE}/skipped_languages/{lang}", 1)]
+        return [(CanariesLang("skipped_languages", lang).key, 1)]
     stats: dict[str, int] = {}
     for c in canaries:
-        key = f"{STAGE}/canaries/{c.kind}/{lang}"
+        key = CanariesKind(c.kind, lang).key
         stats[key] = stats.get(key, 0) + 1
-    stats[f"{STAGE}/injected_docs/{lang}"] = len(docs)
-    stats[f"{STAGE}/injected_tokens/{lang}"] = sum(d.tokens for d in docs)
+    stats[CanariesLang("injected_docs", lang).key] = len(docs)
+    stats[CanariesLang("injected_tokens", lang).key] = sum(d.tokens for d in docs)
     return sorted(stats.items())
 
 

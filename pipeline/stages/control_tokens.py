@@ -32,6 +32,7 @@ from pipeline.stages.control_tokens_core import (  # noqa: F401 - the core is re
     make_scorer,
     normalize_for_matching,
 )
+from pipeline.stats import ControlTokensLang, is_stat
 
 
 # ----------------------------------------------------------------------------- Beam
@@ -53,7 +54,7 @@ class _MakeMarker:
 
         def decide(doc: Doc):
             decision = marker.mark(doc)
-            if any(key.startswith(f"{STAGE}/marked/") for key, _ in decision.stats):
+            if any(is_stat(key, ControlTokensLang, what="marked") for key, _ in decision.stats):
                 marked.inc()
             return decision.result, decision.stats
 

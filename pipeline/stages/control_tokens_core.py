@@ -43,6 +43,7 @@ from pipeline.hashing import keyed_uniform
 from pipeline.mixture.tokens import count_tokens
 from pipeline.records import UNDETERMINED, Doc, Dropped
 from pipeline.text.segment import has_spaceless, words
+from pipeline.stats import ControlTokensLang, ControlTokensToxicity, ControlTokensUnscored
 
 STAGE = "control_tokens"
 PURPOSE = "control_tokens"  # one keyed draw per document, shared by every attribute
@@ -369,12 +370,12 @@ class ControlTokenMarker:
     def mark(self, doc: Doc) -> Decision:
         cfg = self._config
         lang = doc.lang
-        stats: list[tuple[str, int]] = [(f"{STAGE}/docs/{lang}", 1)]
+        stats: list[tuple[str, int]] = [(ControlTokensLang("docs", lang).key, 1)]
         text, base_tokens = doc.text, doc.tokens
         if self._lookalikes is not None:
             cleaned, removed = self._lookalikes.subn("", text)
             if removed:
-                stats.append((f"{STAGE}/lookalikes_removed/{lang}", removed))
+                stats.append((ControlTokensLang("lookalikes_removed", lang).key, removed))
                 if not cleaned.strip():
                     return Decision(Dropped(doc, EMPTY_AFTER_LOOKALIKES), tuple(stats))
                 text, base_tokens = cleaned, self._count(cleaned, doc.script)
@@ -382,26 +383,26 @@ class ControlTokenMarker:
         tokens: list[str] = []
         metadata: dict[str, Any] = {}
         if any(u < getattr(cfg, a).fraction for a in self._attributes):
-            stats.append((f"{STAGE}/selected/{lang}", 1))
+            stats.append((ControlTokensLang("selected", lang).key, 1))
         for attribute in self._attributes:
             if attribute == "toxicity" and u < cfg.toxicity.fraction:
                 score = self._scorer.score(text, lang, doc.metadata)
                 if score.value is None:
-                    stats.append((f"{STAGE}/unscored/{score.unscored}/{lang}", 1))
+                    stats.append((ControlTokensUnscored(score.unscored, lang).key, 1))
                     continue
-                stats.append((f"{STAGE}/scored/{lang}", 1))
+                stats.append((ControlTokensLang("scored", lang).key, 1))
                 metadata["toxicity_score"] = score.value
                 level = level_for(score.value, cfg.toxicity.levels)
                 if level is None:
-                    stats.append((f"{STAGE}/below_first_level/{lang}", 1))
+                    stats.append((ControlTokensLang("below_first_level", lang).key, 1))
                     continue
                 metadata["toxicity_level"] = level
-                stats.append((f"{STAGE}/toxicity/{level}/{lang}", 1))
+                stats.append((ControlTokensToxicity(level, lang).key, 1))
                 tokens.append(cfg.toxicity.token.format(level=level))
             elif attribute == "lang" and u < cfg.lang.fraction:
                 if cfg.lang.skip_undetermined and lang == UNDETERMINED:
                     continue
-                stats.append((f"{STAGE}/lang/{lang}", 1))
+                stats.append((ControlTokensLang("lang", lang).key, 1))
                 tokens.append(cfg.lang.token.format(lang=lang))
         if not tokens:
             if text == doc.text and not metadata:
@@ -413,7 +414,7 @@ class ControlTokenMarker:
             new_tokens = self._count(new_text, doc.script)
         else:
             new_tokens = base_tokens + len(tokens) * cfg.tokens_per_control_token
-        stats.append((f"{STAGE}/marked/{lang}", 1))
-        stats.append((f"{STAGE}/added_tokens/{lang}", new_tokens - doc.tokens))
+        stats.append((ControlTokensLang("marked", lang).key, 1))
+        stats.append((ControlTokensLang("added_tokens", lang).key, new_tokens - doc.tokens))
         metadata["control_tokens"] = tokens
         return Decision(doc.with_(text=new_text, tokens=new_tokens).with_metadata(**metadata), tuple(stats))

@@ -26,6 +26,7 @@ from pipeline.mixture.tokens import make_counter
 from pipeline.records import Doc
 from pipeline.stages.base import DROPPED, STATS, count
 from pipeline.stages.decontamination_core import STAGE, EvalIndex, EvalItem, Matcher, build_index, summarize_matches
+from pipeline.stats import DecontaminationIndex
 
 MATCHES = "matches"
 INDEX_FILE = "decontamination-index.npz"
@@ -188,6 +189,6 @@ class Decontaminate(beam.PTransform):
             | "WriteMatches" >> beam.Map(_write_audit(self._audit_dir))
         )
         index_stats = docs.pipeline | "IndexStats" >> beam.Create(
-            sorted((f"{STAGE}/index/{k}", int(v)) for k, v in self._index_stats.items()))
+            sorted((DecontaminationIndex(k).key, int(v)) for k, v in self._index_stats.items()))
         stats = (outputs[STATS], index_stats) | "DecontaminationStats" >> beam.Flatten()
         return {"kept": outputs.kept, "dropped": outputs[DROPPED], "stats": stats}

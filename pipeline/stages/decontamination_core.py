@@ -41,6 +41,7 @@ import regex
 from pipeline.records import Doc, Dropped
 from pipeline.text.segment import has_spaceless
 from pipeline.text.segment import tokens as segment_tokens
+from pipeline.stats import DecontaminationAction, DecontaminationFile, DecontaminationItem
 
 STAGE = "decontamination"
 _PUNCT = regex.compile(r"[\p{P}\p{S}\p{C}]+")
@@ -348,10 +349,14 @@ class Matcher:
             audit.append({"doc_id": doc.id, "source": doc.source, "lang": doc.lang, "tokens": int(doc.tokens),
                           "file": file, "item": item_id, "ngrams": o.ngrams, "item_fraction": o.fraction,
                           "action": self.action, "spans": [list(s) for s in char_spans(o.ranges, spans)]})
+            stats += [(DecontaminationItem(file, item_id, doc.lang, "docs").key, 1),
+                      (DecontaminationItem(file, item_id, doc.lang, "tokens").key, doc.tokens),
+                      (DecontaminationItem(file, item_id, doc.lang, "ngrams").key, o.ngrams)]
         for file in sorted({index.item_files[o.item] for o in overlaps}):
-            stats += [(f"{STAGE}/file/{file}/{doc.lang}/docs", 1), (f"{STAGE}/file/{file}/{doc.lang}/tokens", doc.tokens)]
-        stats += [(f"{STAGE}/{self.action}/{doc.source}/{doc.lang}/docs", 1),
-                  (f"{STAGE}/{self.action}/{doc.source}/{doc.lang}/tokens", doc.tokens)]
+            stats += [(DecontaminationFile(file, doc.lang, "docs").key, 1),
+                      (DecontaminationFile(file, doc.lang, "tokens").key, doc.tokens)]
+        stats += [(DecontaminationAction(self.action, doc.source, doc.lang, "docs").key, 1),
+                  (DecontaminationAction(self.action, doc.source, doc.lang, "tokens").key, doc.tokens)]
         summary = {"items": [[index.item_files[o.item], index.item_ids[o.item], o.ngrams] for o in overlaps]}
         if self.action == "drop":
             return Dropped(doc.with_metadata(decontamination=summary), f"{STAGE}:overlap"), stats, audit

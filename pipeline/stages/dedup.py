@@ -59,16 +59,17 @@ from pipeline.stages.dedup_near import (  # noqa: F401 - re-exported
     _attach_payload,
     _edge_ends,
 )
+from pipeline.stats import DedupClusters, DedupClusterSize, DedupKindClusters, DedupKindClusterSize, DedupLargest, DedupNear, DedupRemoved
 
 WITNESS_SHARDS = 4  # OUTPUT/dedup/witnesses-0000i-of-00004.jsonl
 
 
 def _cluster_stats(kind: str, size: int) -> list[tuple[str, int]]:
     return [
-        ("dedup/clusters", 1),
-        (f"dedup/{kind}/clusters", 1),
-        (f"dedup/cluster_size/{size}", 1),
-        (f"dedup/{kind}/cluster_size/{size}", 1),
+        (DedupClusters().key, 1),
+        (DedupKindClusters(kind).key, 1),
+        (DedupClusterSize(size).key, 1),
+        (DedupKindClusterSize(kind, size).key, 1),
     ]
 
 
@@ -120,7 +121,7 @@ class _ExactPickFn(beam.DoFn):
                 yield pvalue.TaggedOutput(
                     DROPPED, Dropped(d.with_metadata(**{DUPLICATE_OF_KEY: node_id(rep_key)}), "dedup:exact")
                 )
-                yield pvalue.TaggedOutput(STATS, (f"dedup/exact/removed/{d.lang}", 1))
+                yield pvalue.TaggedOutput(STATS, (DedupRemoved("exact", d.lang).key, 1))
                 yield pvalue.TaggedOutput(_WITNESS, (node_id(rep_key), d.id))
             if s.write_clusters and size > 1:
                 members.append(d.id)
@@ -151,7 +152,7 @@ class _NearDecideFn(beam.DoFn):
                 yield pvalue.TaggedOutput(
                     DROPPED, Dropped(doc.with_metadata(**{DUPLICATE_OF_KEY: node_id(roots[0])}), "dedup:near")
                 )
-                yield pvalue.TaggedOutput(STATS, (f"dedup/near/removed/{doc.lang}", 1))
+                yield pvalue.TaggedOutput(STATS, (DedupRemoved("near", doc.lang).key, 1))
             else:
                 self._kept.inc()
                 if self._keep_size:
@@ -199,10 +200,10 @@ class _NearDedup(beam.PTransform):
         )
         candidates = buckets.edges | "DistinctCandidates" >> beam.Distinct()
         stats = [feats[STATS], buckets[STATS]]
-        stats.append(candidates | "CountCandidates" >> beam.Map(lambda _: ("dedup/near/candidate_pairs", 1)))
+        stats.append(candidates | "CountCandidates" >> beam.Map(lambda _: (DedupNear("candidate_pairs").key, 1)))
         stats.append(
             docs.pipeline
-            | "LshParams" >> beam.Create([("dedup/near/bands", near.bands), ("dedup/near/rows", near.rows)])
+            | "LshParams" >> beam.Create([(DedupNear("bands").key, near.bands), (DedupNear("rows").key, near.rows)])
         )
         if near.verify:
             # every document's payload is shuffled once (join with the edges touching it); only the
@@ -407,7 +408,7 @@ class Deduplicate(beam.PTransform):
                     | "ClusterSizes" >> beam.Map(lambda c: (c[0], (c[2], c[1])))
                     | "Largest" >> beam.combiners.Top.PerKey(s.top_clusters, key=_top_key)
                     | "LargestStats" >> beam.FlatMap(
-                        lambda kv: [(f"dedup/largest/{kv[0]}/{rep}", size) for size, rep in kv[1]]
+                        lambda kv: [(DedupLargest(kv[0], rep).key, size) for size, rep in kv[1]]
                     )
                 )
             if s.write_clusters:

@@ -12,6 +12,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from pipeline.stages.base import STATS
 from pipeline.stages.dedup_core import NearSettings, large_star, pivot_split, small_star, star_map_large, star_map_small
+from pipeline.stats import DedupNear, DedupRoundChanges, DedupRoundsUsed
 
 
 STAGE = "dedup"
@@ -81,7 +82,7 @@ class _CheckConvergedFn(beam.DoFn):
     def process(self, per_round: list):
         changes = dict(per_round)
         for i in range(1, self._max_rounds + 1):
-            yield f"dedup/cc/changes/{i}", changes.get(i, 0)
+            yield DedupRoundChanges(i).key, changes.get(i, 0)
         if changes.get(self._max_rounds, 0):
             raise RuntimeError(
                 f"dedup: the connected components did not converge in dedup.max_rounds={self._max_rounds} "
@@ -89,7 +90,7 @@ class _CheckConvergedFn(beam.DoFn):
                 f"round); raise dedup.max_rounds in the config and rerun"
             )
         used = next((i for i in range(1, self._max_rounds + 1) if changes.get(i, 0) == 0), self._max_rounds)
-        yield "dedup/cc/rounds_used", used
+        yield DedupRoundsUsed().key, used
 
 
 class ConnectedComponents(beam.PTransform):
@@ -175,13 +176,13 @@ class _WitnessRoundFn(beam.DoFn):
         (component, _), members = element
         pivot, _, compared = pivot_split(members)
         if not self._first:
-            self._stats.add("dedup/near/witness_promoted")  # a split-off member kept as its sub-cluster's pivot
+            self._stats.add(DedupNear("witness_promoted").key)  # a split-off member kept as its sub-cluster's pivot
         for node, fp, sim in compared:
             if sim >= self._t:
-                self._stats.add("dedup/near/witness_verified")
+                self._stats.add(DedupNear("witness_verified").key)
                 yield pvalue.TaggedOutput(_WITNESS, (node, (pivot, sim, component)))
             else:
-                self._stats.add("dedup/near/witness_failed")
+                self._stats.add(DedupNear("witness_failed").key)
                 yield (component, pivot), (node, fp)
 
     def finish_bundle(self):
@@ -227,7 +228,7 @@ class WitnessCheck(beam.PTransform):
             witnesses.append(checked[_WITNESS])
             stats.append(checked[STATS])
             pending = checked.failed
-        stats.append(pending | "Unresolved" >> beam.Map(lambda _: ("dedup/near/witness_unresolved", 1)))
+        stats.append(pending | "Unresolved" >> beam.Map(lambda _: (DedupNear("witness_unresolved").key, 1)))
         return {
             "witnesses": witnesses | "AllWitnesses" >> beam.Flatten(),
             "stats": stats | "WitnessStats" >> beam.Flatten(),

@@ -26,6 +26,7 @@ from pipeline.stages.dedup_core import (
     summarize_bucket,
     verification_similarity,
 )
+from pipeline.stats import DedupBucketSize, DedupNear, DedupNearLang, DedupShingleUnit
 
 
 # --------------------------------------------------------------------------- near: features and candidates
@@ -50,13 +51,13 @@ class _FeaturizeFn(beam.DoFn):
         f = self._featurizer.features(doc.id, doc.text, doc.lang, doc.script)
         yield f.node, doc
         if f.short:
-            self._stats.add(f"dedup/near/short_docs/{doc.lang}")
+            self._stats.add(DedupNearLang("short_docs", doc.lang).key)
         if f.signature is None:
-            self._stats.add(f"dedup/near/no_shingles/{doc.lang}")
+            self._stats.add(DedupNearLang("no_shingles", doc.lang).key)
             return
         self._signed.inc()
-        self._stats.add("dedup/near/signatures")
-        self._stats.add(f"dedup/near/shingle_unit/{f.spec.unit}")
+        self._stats.add(DedupNear("signatures").key)
+        self._stats.add(DedupShingleUnit(f.spec.unit).key)
         for key in f.bands:
             yield pvalue.TaggedOutput(_BANDS, (key, f.node))
         if self._near.verify:
@@ -87,13 +88,13 @@ class _BucketEdgesFn(beam.DoFn):
     def process(self, element):
         _, members = element
         bucket = summarize_bucket(members, self._max)
-        self._stats.add(f"dedup/near/bucket_size/{size_bin(bucket.size)}")
+        self._stats.add(DedupBucketSize(size_bin(bucket.size)).key)
         if bucket.size < 2:
             return
         if bucket.capped:
             self._capped.inc()
-            self._stats.add("dedup/near/capped_buckets")
-            self._stats.add("dedup/near/capped_members", bucket.size - self._max)
+            self._stats.add(DedupNear("capped_buckets").key)
+            self._stats.add(DedupNear("capped_members").key, bucket.size - self._max)
         yield from star_edges(members, bucket)
 
     def finish_bundle(self):
@@ -133,10 +134,10 @@ class _VerifyFn(beam.DoFn):
         if len(payloads) != 2:
             return
         if verification_similarity(self._method, payloads[0], payloads[1]) >= self._t:
-            self._stats.add("dedup/near/verified_pairs")
+            self._stats.add(DedupNear("verified_pairs").key)
             yield edge
         else:
-            self._stats.add("dedup/near/rejected_pairs")
+            self._stats.add(DedupNear("rejected_pairs").key)
 
     def finish_bundle(self):
         yield from self._stats.flush()

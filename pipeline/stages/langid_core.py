@@ -33,6 +33,7 @@ from typing import NamedTuple, Sequence
 import regex
 
 from pipeline.records import UNDETERMINED, Doc, Dropped
+from pipeline.stats import LangidCount, LangidDropped, LangidLang, LangidScoreHist
 from pipeline.text.langcodes import base_language, lang_for_text, lang_matches, script_consistent, try_normalize_lang
 from pipeline.text.profile import ScriptProfile, analyze
 from pipeline.text.script import COMMON
@@ -316,22 +317,22 @@ def _stats_of_events(events: Counter) -> Counter:
     """The report's stat keys (see docs/langid.md) from (predicted, bucket, low, mismatch, sampled, reason, lang) counts."""
     stats: Counter = Counter()
     for (predicted, bucket, low, mismatch, sampled, reason, lang), n in events.items():
-        stats[f"{STAGE}/docs"] += n
-        stats[f"{STAGE}/predicted/{predicted}"] += n
+        stats[LangidCount("docs").key] += n
+        stats[LangidLang("predicted", predicted).key] += n
         if sampled:
-            stats[f"{STAGE}/sampled"] += n
+            stats[LangidCount("sampled").key] += n
         if bucket is None:
-            stats[f"{STAGE}/no_letters"] += n
+            stats[LangidCount("no_letters").key] += n
         else:
-            stats[f"{STAGE}/score_hist/{predicted}/{bucket}"] += n
+            stats[LangidScoreHist(predicted, bucket).key] += n
         if low:
-            stats[f"{STAGE}/low_score/{predicted}"] += n
+            stats[LangidLang("low_score", predicted).key] += n
         if mismatch:
-            stats[f"{STAGE}/script_mismatch/{predicted}"] += n
+            stats[LangidLang("script_mismatch", predicted).key] += n
         if reason is not None:
-            stats[f"{STAGE}/dropped/{reason}/{predicted}"] += n
+            stats[LangidDropped(reason, predicted).key] += n
         else:
-            stats[f"{STAGE}/kept/{lang}"] += n
+            stats[LangidLang("kept", lang).key] += n
     return stats
 
 

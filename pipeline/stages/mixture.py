@@ -20,6 +20,7 @@ from pipeline.mixture.budget import Budget, budget_from_config
 from pipeline.mixture.sampling import choose_exact_cuts, copies_for, exact_options, make_copies, rank_key
 from pipeline.mixture.tokens import check_tokenizer, make_counter
 from pipeline.records import Doc, Dropped
+from pipeline.stats import MixtureBucket, MixtureBudget
 from pipeline.stages.base import DROPPED, STATS, count
 
 STAGE = "mixture"
@@ -27,8 +28,9 @@ NOT_SAMPLED = "mixture:not_sampled"  # the bucket is sampled, this document lost
 EXCLUDED = "mixture:excluded"  # the bucket gets no tokens (no weight, no share, no data)
 
 
-def _key(source: str, lang: str) -> str:
-    return f"{source}/{lang}"
+def _key(what: str, source: str, lang: str) -> str:
+    """The stat key of a per-bucket figure (pipeline/stats.py)."""
+    return MixtureBucket(what, source, lang).key
 
 
 # ---------------------------------------------------------------- token counting
@@ -47,7 +49,7 @@ class _CountTokensDoFn(beam.DoFn):
     def process(self, doc: Doc) -> Iterable:
         tokens = self._counter.count(doc.text, doc.script or None)
         self._counted.inc()
-        yield pvalue.TaggedOutput(STATS, (f"{STAGE}/counted_tokens/{_key(doc.source, doc.lang)}", tokens))
+        yield pvalue.TaggedOutput(STATS, (_key("counted_tokens", doc.source, doc.lang), tokens))
         yield doc.with_(tokens=tokens)
 
 
@@ -58,7 +60,7 @@ class _CountTokenBatchesDoFn(_CountTokensDoFn):
         counts = self._counter.count_batch([d.text for d in docs])
         self._counted.inc(len(docs))
         for doc, tokens in zip(docs, counts):
-            yield pvalue.TaggedOutput(STATS, (f"{STAGE}/counted_tokens/{_key(doc.source, doc.lang)}", tokens))
+            yield pvalue.TaggedOutput(STATS, (_key("counted_tokens", doc.source, doc.lang), tokens))
             yield doc.with_(tokens=tokens)
 
 
@@ -142,22 +144,20 @@ def _bucket_counts(doc: Doc):
 
 def _available_stats(item) -> Iterable[tuple[str, int]]:
     (source, lang), (docs, tokens, chars, nbytes) = item
-    key = _key(source, lang)
-    yield f"{STAGE}/available_docs/{key}", docs
-    yield f"{STAGE}/available_tokens/{key}", tokens
-    yield f"{STAGE}/available_chars/{key}", chars
-    yield f"{STAGE}/available_bytes/{key}", nbytes
+    yield _key("available_docs", source, lang), docs
+    yield _key("available_tokens", source, lang), tokens
+    yield _key("available_chars", source, lang), chars
+    yield _key("available_bytes", source, lang), nbytes
 
 
 def _plan_stats(allocation: Allocation) -> Iterable[tuple[str, float]]:
     if allocation.budget is not None:
-        yield f"{STAGE}/budget_tokens", int(round(allocation.budget.tokens))
+        yield MixtureBudget().key, int(round(allocation.budget.tokens))
     for b in allocation.buckets:
-        key = _key(b.source, b.lang)
-        yield f"{STAGE}/target_tokens/{key}", int(round(b.target_tokens))
-        yield f"{STAGE}/planned_tokens/{key}", int(round(b.planned_tokens))
-        yield f"{STAGE}/shortfall_tokens/{key}", int(round(b.shortfall_tokens))
-        yield f"{STAGE}/epochs/{key}", b.rate
+        yield _key("target_tokens", b.source, b.lang), int(round(b.target_tokens))
+        yield _key("planned_tokens", b.source, b.lang), int(round(b.planned_tokens))
+        yield _key("shortfall_tokens", b.source, b.lang), int(round(b.shortfall_tokens))
+        yield _key("epochs", b.source, b.lang), b.rate
 
 
 def _allocate(counts: dict, mixture, budget: Budget | None, sources: list[str]) -> Allocation:
@@ -185,7 +185,6 @@ class _SampleDoFn(beam.DoFn):
 
     def process(self, doc: Doc, allocation: Allocation, cuts: dict | None = None) -> Iterable:
         rate = allocation.rate(doc.source, doc.lang)
-        key = _key(doc.source, doc.lang)
         if cuts is not None:
             cut = cuts.get((doc.source, doc.lang))
             n = cut.copies(self._seed, doc.id) if cut is not None else 0
@@ -198,12 +197,12 @@ class _SampleDoFn(beam.DoFn):
         self._kept.inc(n)
         # the original, counted here where it is chosen: the launcher checks that the
         # documents written equal selected + extra copies + canaries (pipeline/report/figures.py)
-        yield pvalue.TaggedOutput(STATS, (f"{STAGE}/selected_docs/{key}", 1))
-        yield pvalue.TaggedOutput(STATS, (f"{STAGE}/written_docs/{key}", n))
-        yield pvalue.TaggedOutput(STATS, (f"{STAGE}/written_tokens/{key}", n * doc.tokens))
+        yield pvalue.TaggedOutput(STATS, (_key("selected_docs", doc.source, doc.lang), 1))
+        yield pvalue.TaggedOutput(STATS, (_key("written_docs", doc.source, doc.lang), n))
+        yield pvalue.TaggedOutput(STATS, (_key("written_tokens", doc.source, doc.lang), n * doc.tokens))
         if n > 1:
             self._copies.inc(n - 1)
-            yield pvalue.TaggedOutput(STATS, (f"{STAGE}/copies/{key}", n - 1))
+            yield pvalue.TaggedOutput(STATS, (_key("copies", doc.source, doc.lang), n - 1))
         yield from make_copies(doc, n)
 
 

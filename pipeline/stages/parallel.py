@@ -33,6 +33,7 @@ from pipeline.stages.parallel_core import (
     choose_representatives,
     dedup_key,
 )
+from pipeline.stats import ParallelPair, ParallelReason
 
 __all__ = ["ParallelSources", "PairFilter", "PairRenderer"]
 
@@ -68,8 +69,8 @@ class _KeepRepresentativeFn(beam.DoFn):
         kept, duplicates = choose_representatives(group)
         for dropped in duplicates:
             self._dropped.inc()
-            yield pvalue.TaggedOutput(STATS, (f"{STAGE}/pairs/{dropped.doc.metadata['pair']}/dropped", 1))
-            yield pvalue.TaggedOutput(STATS, (f"{STAGE}/reasons/{dropped.doc.metadata['pair']}/duplicate", 1))
+            yield pvalue.TaggedOutput(STATS, (ParallelPair(dropped.doc.metadata["pair"], "dropped").key, 1))
+            yield pvalue.TaggedOutput(STATS, (ParallelReason(dropped.doc.metadata["pair"], "duplicate").key, 1))
             yield pvalue.TaggedOutput(DROPPED, dropped)
         yield kept
 

@@ -30,6 +30,7 @@ from pipeline.text.langcodes import base_language, language_name, script_is_usua
 from pipeline.stages.parallel_checks import failing_check, length_units, untranslated
 from pipeline.stages.parallel_side import SideDecision, SideEvidence, decide_side, side_evidence
 from pipeline.text.script import COMMON, dominant_script
+from pipeline.stats import ParallelPair, ParallelPiiEntity, ParallelReason, point_figures
 
 STAGE = "parallel"
 SIDE_NAMES = {"a": "source", "b": "target"}
@@ -114,9 +115,7 @@ def render_pair(pair: BitextPair, text_a: str, text_b: str, section, seed: int) 
 
 def measure(doc: Doc) -> list[tuple[str, int]]:
     """The report's input-point figures for one pair (same keys as pipeline.run.point_stats)."""
-    prefix = f"point/input/{doc.source}/{doc.lang}"
-    return [(f"{prefix}/docs", 1), (f"{prefix}/tokens", int(doc.tokens)),
-            (f"{prefix}/chars", doc.n_chars), (f"{prefix}/bytes", doc.n_bytes)]
+    return point_figures("input", doc)
 
 
 def _make_identifier(config):
@@ -237,8 +236,8 @@ class PairFilter:
         stats = measure(doc)
         if rule is not None:
             name = pair_name(pair, self.section.pivot)
-            stats.append((f"{STAGE}/pairs/{name}/dropped", 1))
-            stats.append((f"{STAGE}/reasons/{name}/{rule}", 1))
+            stats.append((ParallelPair(name, "dropped").key, 1))
+            stats.append((ParallelReason(name, rule).key, 1))
             return Dropped(doc, f"{STAGE}:{rule}"), stats
         return CheckedPair(pair, doc, "b" if other_side(pair, self.section.pivot) == "a" else "a"), stats
 
@@ -276,16 +275,16 @@ class PairRenderer:
                 result = self.scrubber.scrub(text, lang)
                 if result.drop_reason:
                     rule = result.drop_reason.split(":", 1)[-1]
-                    stats.append((f"{STAGE}/pairs/{name}/dropped", 1))
-                    stats.append((f"{STAGE}/reasons/{name}/pii_{rule}", 1))
+                    stats.append((ParallelPair(name, "dropped").key, 1))
+                    stats.append((ParallelReason(name, f"pii_{rule}").key, 1))
                     return Dropped(preview, f"{STAGE}:pii_{rule}"), stats
                 for entity in sorted(result.counts):
-                    stats.append((f"{STAGE}/pii/entity/{entity}/{lang}", result.counts[entity]))
+                    stats.append((ParallelPiiEntity(entity, lang).key, result.counts[entity]))
                 scrubbed.append(result.text)
             text_a, text_b = scrubbed
         doc = preview
         if (text_a, text_b) != (pair.text_a, pair.text_b):
             rendering = render_pair(pair, text_a, text_b, self.section, self.seed)
             doc = preview.with_(text=rendering.text, tokens=self.counter.count(rendering.text))
-        stats.append((f"{STAGE}/pairs/{name}/kept", 1))
+        stats.append((ParallelPair(name, "kept").key, 1))
         return doc, stats

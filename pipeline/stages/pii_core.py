@@ -60,6 +60,7 @@ from pipeline.stages.pii_context import (
 )
 from pipeline.stages.pii_spans import joined_view, trim_span
 from pipeline.records import UNDETERMINED, Doc, Dropped
+from pipeline.stats import PiiEntity, PiiIgnored, PiiLang
 
 STAGE = "pii"
 
@@ -976,16 +977,16 @@ def separated_view(text: str) -> str | None:
 def stats_for(result: ScrubResult, lang: str) -> list[tuple[str, int]]:
     """Report figures for one document (no values, only counts)."""
     lang = lang or UNDETERMINED
-    stats: list[tuple[str, int]] = [(f"{STAGE}/docs/{lang}", 1)]
+    stats: list[tuple[str, int]] = [(PiiLang("docs", lang).key, 1)]
     if result.skipped_presidio:
-        stats.append((f"{STAGE}/precheck_skipped/{lang}", 1))
+        stats.append((PiiLang("precheck_skipped", lang).key, 1))
     if result.spans:
-        stats.append((f"{STAGE}/docs_with_pii/{lang}", 1))
-        stats.append((f"{STAGE}/spans/{lang}", len(result.spans)))
+        stats.append((PiiLang("docs_with_pii", lang).key, 1))
+        stats.append((PiiLang("spans", lang).key, len(result.spans)))
     for entity in sorted(result.counts):
-        stats.append((f"{STAGE}/entity/{entity}/{lang}", result.counts[entity]))
+        stats.append((PiiEntity(entity, lang).key, result.counts[entity]))
     for rule in sorted(result.ignored):
-        stats.append((f"{STAGE}/ignored/{rule}/{lang}", result.ignored[rule]))
+        stats.append((PiiIgnored(rule, lang).key, result.ignored[rule]))
     return stats
 
 

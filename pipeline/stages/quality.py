@@ -32,6 +32,7 @@ from pipeline.stages.quality_core import (  # noqa: F401 - the core is re-export
     example_key,
     select_examples,
 )
+from pipeline.stats import QualityLang, is_stat
 
 
 class _Decider:
@@ -58,9 +59,8 @@ class _Decider:
         outcome, stats = self._checker.decide(doc)
         if isinstance(outcome, Dropped):
             self._inc("dropped/" + outcome.reason.split(":", 1)[1])
-        for key, _ in stats:
-            if key.startswith(f"{STAGE}/stopwords_skipped/"):
-                self._inc("stopwords_skipped")
+        if any(is_stat(key, QualityLang, what="stopwords_skipped") for key, _ in stats):
+            self._inc("stopwords_skipped")
         return outcome, stats
 
 

@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 from pipeline.config.quality import QualityConfig, QualityRules
 from pipeline.hashing import keyed_hash64
 from pipeline.records import UNDETERMINED, Doc, Dropped
+from pipeline.stats import QualityC4, QualityDropped, QualityLang, QualitySkippedSource
 from pipeline.text import segment
 from pipeline.text.stopwords import matcher
 from pipeline.stages.quality_text import (  # noqa: F401 - re-exported
@@ -350,21 +351,21 @@ class QualityChecker:
     def decide(self, doc: Doc) -> tuple[Doc | Dropped, list[tuple[str, int]]]:
         """Kept (possibly C4-cleaned) Doc or Dropped, with the stats of this document."""
         lang = doc.lang or UNDETERMINED
-        stats: list[tuple[str, int]] = [(f"{STAGE}/docs/{lang}", 1)]
+        stats: list[tuple[str, int]] = [(QualityLang("docs", lang).key, 1)]
         if doc.source in self._skip_sources:
-            stats.append((f"{STAGE}/skipped_source/{doc.source}", 1))
-            stats.append((f"{STAGE}/kept/{lang}", 1))
+            stats.append((QualitySkippedSource(doc.source).key, 1))
+            stats.append((QualityLang("kept", lang).key, 1))
             return doc, stats
         result = self.check(doc.text, lang, doc.script or None)
         if result.stopwords_skipped:
-            stats.append((f"{STAGE}/stopwords_skipped/{lang}", 1))
+            stats.append((QualityLang("stopwords_skipped", lang).key, 1))
         if result.reason is not None:
-            stats.append((f"{STAGE}/dropped/{result.rule}/{lang}", 1))
+            stats.append((QualityDropped(result.rule, lang).key, 1))
             return Dropped(doc=doc, reason=result.reason), stats
-        stats.append((f"{STAGE}/kept/{lang}", 1))
+        stats.append((QualityLang("kept", lang).key, 1))
         if result.lines_removed and result.text != doc.text:
-            stats.append((f"{STAGE}/c4/lines_removed/{lang}", result.lines_removed))
-            stats.append((f"{STAGE}/c4/docs_modified/{lang}", 1))
+            stats.append((QualityC4("lines_removed", lang).key, result.lines_removed))
+            stats.append((QualityC4("docs_modified", lang).key, 1))
             changes = {"text": result.text}
             if self._count_tokens is not None and doc.tokens:
                 changes["tokens"] = self._count_tokens(result.text, doc.script or None)

@@ -17,6 +17,7 @@ from typing import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.records import Doc, Dropped
+from pipeline.stats import UrlBlocked
 
 STAGE = "url"
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
@@ -112,7 +113,7 @@ class UrlDecider:
             return doc
         matched = self.blocklist.match(key) if self.blocklist else None
         if matched:
-            return Dropped(doc, f"{STAGE}:blocklist"), [(f"{STAGE}/blocklist/{matched}/{doc.source}", 1)]
+            return Dropped(doc, f"{STAGE}:blocklist"), [(UrlBlocked(matched, doc.source).key, 1)]
         return doc
 
 
