@@ -51,11 +51,13 @@ from pipeline.stages.pii_context import (
     glued_to_number,
     identifier_like,
     in_number_table,
+    labelled_value,
     postcode_like,
     ratio_like,
     section_number,
     split_points,
     version_suffix_after,
+    word_hyphen_before,
 )
 from pipeline.stages.pii_spans import joined_view, trim_span
 from pipeline.records import UNDETERMINED, Doc, Dropped
@@ -218,6 +220,19 @@ def _phone_context_pattern(words: list[str]) -> regex.Pattern | None:
     return regex.compile("|".join(alternatives), regex.IGNORECASE) if alternatives else None
 
 
+def _valid_national(value: str, regions: tuple[str, ...]) -> bool:
+    """A valid number of one of ``regions`` as python-phonenumbers reads it."""
+    import phonenumbers
+
+    for region in regions:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(value, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
+
+
 def _in_parentheses(text: str, span: "Span") -> bool:
     """The number stands alone in parentheses: "(3332996195)", "(695 300 991)"."""
     return 0 < span.start and span.end < len(text) and text[span.start - 1] in "(\uFF08" and text[span.end] in ")\uFF09"
@@ -247,14 +262,19 @@ _CARD = regex.compile(
 
 
 def card_number_plausible(digits: str) -> bool:
-    """Luhn-valid, 13-19 digits starting with 2-6 (Mastercard, Amex, Visa, Discover, JCB,
-    UnionPay, Mir, ...), 16-19 starting with 81/82 (UnionPay, RuPay), 15 starting with 1
-    (UATP), or 12 with a Maestro prefix."""
+    """Luhn-valid, 13-19 digits starting with 3-6 (Amex, Visa, Discover, JCB, UnionPay,
+    Diners, ...), a 2-series number of the length its issuer uses (Mastercard 2221-2720:
+    16; Mir 2200-2204: 16-19; JCB 2131: 15), 16-19 starting with 81/82 (UnionPay, RuPay),
+    15 starting with 1 (UATP), or 12 with a Maestro prefix. A 14-digit time stamp
+    (20190221142057) is no card: no issuer gives 14-digit numbers starting with 1 or 2."""
     n = len(digits)
     if not 12 <= n <= 19 or not digits.isdigit() or not _luhn_ok(digits):
         return False
-    if n >= 13 and digits[0] in "23456":
+    if n >= 13 and digits[0] in "3456":
         return True
+    if digits[0] == "2":
+        iin = int(digits[:4])
+        return (n == 16 and 2221 <= iin <= 2720) or (n >= 16 and 2200 <= iin <= 2204) or (n == 15 and iin == 2131)
     if n >= 16 and digits[:2] in ("81", "82"):
         return True
     if n == 15 and digits[0] == "1":
@@ -830,17 +850,23 @@ class PiiScrubber:
         ]
         candidates = [span for span in candidates if span.end > span.start]
         chosen = resolve_overlaps(candidates)
+        rules = [self._keep_rule(text, span, settings.regions) for span in chosen]
+        # one dotted quad, one reading per document: written as a version somewhere
+        # ("squid-3.1.12.3"), it is that version everywhere ("updates from 3.1.12.3")
+        versions = {text[s.start : s.end] for s, rule in zip(chosen, rules)
+                    if s.entity == "IP_ADDRESS" and rule == "version_like"}
         kept: list[Span] = []
         ignored: dict[str, int] = {}
-        for span in chosen:
-            rule = self._keep_rule(text, span)
+        for span, rule in zip(chosen, rules):
+            if rule is None and versions and span.entity == "IP_ADDRESS" and text[span.start : span.end] in versions:
+                rule = "version_like"
             if rule:
                 ignored[rule] = ignored.get(rule, 0) + 1
             else:
                 kept.append(span)
         return kept, ignored, False
 
-    def _keep_rule(self, text: str, span: Span) -> str | None:
+    def _keep_rule(self, text: str, span: Span, regions: tuple[str, ...]) -> str | None:
         """Why a candidate is left in the text, or None to scrub it."""
         if span.entity == _PHONE:
             value = text[span.start : span.end]
@@ -871,6 +897,7 @@ class PiiScrubber:
                 and _count_layout(value)
                 and len(_DIGIT.findall(value)) <= self.config.phone_count_max_digits
                 and not _in_parentheses(text, span)
+                and not (labelled_value(text, span.start, span.end) and _valid_national(value, regions))
             ):
                 return "count_like"  # "liczy 394 027 865 mieszkańców", "MAX_ROWS = 5622557125"
             return None
@@ -901,6 +928,8 @@ class PiiScrubber:
             return True  # part of a longer dotted number (1.2.3.4.5, OIDs)
         if version_suffix_after(text, span.end):
             return True  # "4.6.0.152-fe9c", "1.2.3.4-1", "1.2.3.4~rc1": a version with a suffix
+        if word_hyphen_before(text, span.start):
+            return True  # "squid-3.2.0.19": a release of a named package
         if section_number(text, span.start, span.end):
             return True  # "5.10.2.1. Recompilation or binary-only NMU": a heading's number
         before = text[max(0, span.start - _CONTEXT_WINDOW) : span.start]
