@@ -13,14 +13,9 @@ from pydantic import ValidationError
 from pipeline.config import parse_config
 from pipeline.config.pii import PiiConfig
 from pipeline.records import Doc, Dropped
-from pipeline.stages.pii_core import (
-    PiiScrubber,
-    Span,
-    fake_value,
-    resolve_overlaps,
-    scrub_snippet,
-    stats_for,
-)
+from pipeline.stages.pii_core import PiiScrubber, scrub_snippet, stats_for
+from pipeline.stages.pii_fake import fake_value
+from pipeline.stages.pii_spans import Span, resolve_overlaps
 
 
 @pytest.fixture(scope="module")

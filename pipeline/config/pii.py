@@ -9,6 +9,7 @@ import regex
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import StageConfig, StrictModel
+from pipeline.stages.pii_recognizers import available_entities
 
 DEFAULT_ENTITIES = (
     "EMAIL_ADDRESS",
@@ -255,9 +256,6 @@ def _entity_list(value: list[str]) -> list[str]:
 def _check_available(names: list[str], custom: list[str]) -> None:
     unknown = [name for name in names if name not in DEFAULT_ENTITIES and name not in custom]
     if unknown:
-        # only import presidio when a non-default entity is asked for
-        from pipeline.stages.pii_core import available_entities
-
         known = available_entities()
         bad = [name for name in unknown if name not in known]
         if bad:
