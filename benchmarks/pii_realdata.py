@@ -404,10 +404,10 @@ def main() -> None:
             tallies[(kind, split, "as is")] = evaluate(scrubber, kind, split, cache, labels, detections, False)
             if kind == "mail":
                 tallies[(kind, split, "re-typeset")] = evaluate(scrubber, kind, split, cache, labels, detections, True)
+    for kind, split, page, entity, value, before, after, key, label in detections:
+        if label is None:  # to be labelled in LABELS (on stderr, so a normal run shows them too)
+            print(f"{key}\t{entity}\t{page.id}\t{before!r} [[{value}]] {after!r}", file=sys.stderr)
     if args.unlabelled:
-        for kind, split, page, entity, value, before, after, key, label in detections:
-            if label is None:
-                print(f"{key}\t{entity}\t{page.id}\t{before!r} [[{value}]] {after!r}")
         return
     lines = _report(tallies, detections, labels, time.time() - started)
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
