@@ -953,3 +953,12 @@ def test_dotted_quad_glued_to_a_package_name_is_a_version_throughout_the_documen
 ])
 def test_fourteen_digit_time_stamps_are_not_cards(scrubber, text):
     assert scrubbed(scrubber, text) == text
+
+
+def test_only_a_release_glued_to_a_name_spreads_and_never_over_an_ip_word(scrubber):
+    # a version word makes only its own number a version; the same value elsewhere is an address
+    assert scrubbed(scrubber, "upgrade to 93.184.216.34 first\nthe mirror moved to 93.184.216.34") == \
+        "upgrade to 93.184.216.34 first\nthe mirror moved to <IP_ADDRESS>"
+    # an IP word before the value wins over a release of the same number elsewhere
+    assert scrubbed(scrubber, "Changes to squid-3.1.12.3\n--address=/example.com/3.1.12.3") == \
+        "Changes to squid-3.1.12.3\n--address=/example.com/<IP_ADDRESS>"

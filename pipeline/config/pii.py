@@ -110,8 +110,8 @@ class PiiConfig(StageConfig):
         "version suffix (1.2.3.4-1, 2.20.1.155.g426c96fcdb) or inside a host name (4.3.2.1.in-addr.arpa); glued to a "
         "name by a hyphen (squid-3.2.0.19); a section "
         "number (after a section word, or heading a line: '5.10.2.1. Porter tools'; 'C11 7.21.6.2/10'); or, with no "
-        "version or IP word before it, all four parts single digits (1.2.3.4). A value read as a version anywhere in a "
-        "document is kept everywhere in it.",
+        "version or IP word before it, all four parts single digits (1.2.3.4). A value glued to a package name is that "
+        "release everywhere in the document, except after an IP word.",
     )
     version_context_words: list[str] = Field(
         default_factory=lambda: list(DEFAULT_VERSION_CONTEXT_WORDS),

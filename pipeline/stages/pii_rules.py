@@ -6,7 +6,9 @@ section-number dotted quads, and phone candidates that are dates, amounts, versi
 identifiers, postcodes, table cells, or written like a count (394 027 865, 5622557125,
 pages 397-409) with no phone word (tel, 電話, ...) nearby — unless the count stands alone
 in parentheses or as the value of a label ("Moje dane: 505 715 038.") and is a valid
-number of the document's regions. :class:`KeepRules` applies them; the rules that look
+number of the document's regions. A dotted quad glued to a package name
+(``squid-3.1.12.3``) is that release everywhere in the document, except after an IP
+word. :class:`KeepRules` applies them; the rules that look
 at tables, identifiers and headings around a candidate are in ``pii_context``.
 """
 
@@ -183,14 +185,16 @@ class KeepRules:
     def judge(self, text: str, chosen: list[Span], regions: tuple[str, ...]) -> tuple[list[Span], dict[str, int]]:
         """The candidates to scrub, and keep-rule -> candidates left alone."""
         rules = [self.keep_rule(text, span, regions) for span in chosen]
-        # one dotted quad, one reading per document: written as a version somewhere
-        # ("squid-3.1.12.3"), it is that version everywhere ("updates from 3.1.12.3")
-        versions = {text[s.start : s.end] for s, rule in zip(chosen, rules)
-                    if s.entity == "IP_ADDRESS" and rule == "version_like"}
+        # one dotted quad, one reading per document: named as a package's release somewhere
+        # ("squid-3.1.12.3"), it is that release everywhere ("updates from 3.1.12.3") —
+        # unless an IP word stands before it ("address=/example.com/1.2.3.4")
+        releases = {text[s.start : s.end] for s, rule in zip(chosen, rules)
+                    if s.entity == "IP_ADDRESS" and rule == "version_like" and word_hyphen_before(text, s.start)}
         kept: list[Span] = []
         ignored: dict[str, int] = {}
         for span, rule in zip(chosen, rules):
-            if rule is None and versions and span.entity == "IP_ADDRESS" and text[span.start : span.end] in versions:
+            if rule is None and releases and span.entity == "IP_ADDRESS" and text[span.start : span.end] in releases \
+                    and self._context_before(text[max(0, span.start - _CONTEXT_WINDOW) : span.start]) != "ip":
                 rule = "version_like"
             if rule:
                 ignored[rule] = ignored.get(rule, 0) + 1
