@@ -152,25 +152,19 @@ def offline_tld_extractor():
 
 
 def _shortest_number(region: str) -> int:
-    from phonenumbers import PhoneMetadata
-
-    metadata = PhoneMetadata.metadata_for_region(region)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     lengths = [n for n in (metadata.general_desc.possible_length if metadata else ()) if n > 0]
     return min(lengths) if lengths else 2
 
 
 @lru_cache(maxsize=1)
 def _shortest_anywhere() -> int:
-    import phonenumbers
-
     return min(_shortest_number(r) for r in phonenumbers.SUPPORTED_REGIONS)
 
 
 def _shortest_idd(region: str) -> int:
     """Digits in the shortest international dialling prefix of ``region`` (00, 011, ...)."""
-    from phonenumbers import PhoneMetadata
-
-    metadata = PhoneMetadata.metadata_for_region(region)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     pattern = metadata.international_prefix if metadata else None
     if not pattern:
         return 99
@@ -200,7 +194,6 @@ def phone_gate_pattern(regions: tuple[str, ...]) -> str:
 
 def make_recognizer_classes():
     """presidio subclasses that stay offline and never log a found value."""
-    import phonenumbers
     from presidio_analyzer import EntityRecognizer, RecognizerResult
     from presidio_analyzer.predefined_recognizers import (
         CreditCardRecognizer,
