@@ -446,7 +446,7 @@ def build_peer():
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
-    from pipeline.stages.pii_core import offline_tld_extractor
+    from pipeline.stages.pii_recognizers import offline_tld_extractor
 
     tld_module.TLD_EXTRACTOR = offline_tld_extractor()  # presidio calls tldextract.extract()
     engine = AnalyzerEngine(nlp_engine=NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}]),

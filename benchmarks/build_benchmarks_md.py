@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
 TARGET = os.path.join(ROOT, "BENCHMARKS.md")
 
-ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "pii_realdata",
+ORDER = ["peers", "web", "langid", "quality", "dedup", "dedup_quality", "mixed_script", "pii", "pii_eval", "pii_realdata", "pii_versions",
          "parallel", "parallel_calibration", "decontamination", "mixture", "runners", "demo"]
 
 # result name -> command that regenerates it
@@ -39,6 +39,7 @@ COMMANDS = {
     "parallel_calibration": "python benchmarks/parallel_eval.py --calibrate --per-lang 3000 "
                             "--out benchmarks/results/parallel_calibration.md",
     "pii_realdata": "python benchmarks/pii_realdata.py",
+    "pii_versions": "python benchmarks/pii_versions.py",
     "decontamination": "nice -n 10 python benchmarks/decontam_eval.py",
     "mixture": "python benchmarks/bench_mixture.py --docs 20000 --beam-docs 10000",
     "runners": "python benchmarks/bench_runners.py --docs 5000 --workers 2",

@@ -13,14 +13,9 @@ from pydantic import ValidationError
 from pipeline.config import parse_config
 from pipeline.config.pii import PiiConfig
 from pipeline.records import Doc, Dropped
-from pipeline.stages.pii_core import (
-    PiiScrubber,
-    Span,
-    fake_value,
-    resolve_overlaps,
-    scrub_snippet,
-    stats_for,
-)
+from pipeline.stages.pii_core import PiiScrubber, scrub_snippet, stats_for
+from pipeline.stages.pii_fake import fake_value
+from pipeline.stages.pii_spans import Span, resolve_overlaps
 
 
 @pytest.fixture(scope="module")
@@ -918,3 +913,52 @@ def test_addresses_next_to_the_new_keep_rules_are_still_scrubbed(scrubber, text,
 
 def test_italian_mobile_with_a_slash_is_not_a_ratio(scrubber):
     assert scrubbed(scrubber, "Cell. 333/1234567 grazie", "it") == "Cell. <PHONE_NUMBER> grazie"
+
+
+@pytest.mark.parametrize("lang,text,value", [
+    ("pl", "Moje dane: 505 715 038.", "505 715 038"),
+    ("it", "I miei dati: 333990925.", "333990925"),
+    ("pl", "Zgłoszenia przyjmuje biuro:\n695 300 991\n", "695 300 991"),
+    ("it", "Riferimento: 3332996195, grazie", "3332996195"),
+])
+def test_count_like_valid_number_as_the_value_of_a_label_is_a_phone_number(scrubber, lang, text, value):
+    assert scrubbed(scrubber, text, lang) == text.replace(value, "<PHONE_NUMBER>")
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("pl", "Dane: 394 027 865 mieszkańców w 2020 roku."),  # a noun after it: a count
+    ("pl", "Województwo liczy 394 027 865 mieszkańców."),  # no label
+    ("en", "Total: 123456789012345."),  # no valid number of the regions
+])
+def test_labelled_counts_that_are_no_phone_value_stay(scrubber, lang, text):
+    assert scrubbed(scrubber, text, lang) == text
+
+
+def test_dotted_quad_glued_to_a_package_name_is_a_version_throughout_the_document(scrubber):
+    text = ("Changes to squid-3.2.0.19 (02 Aug 2012):\n\n\t- Regression fixes\n\n"
+            "Changes to squid-3.1.12.3 (18 Jun 2011):\n\n\t- Bug fixes and updates from 3.1.12.3\n"
+            "\t- mirror moved to 93.184.216.34\n")
+    result = scrubber.scrub(text, "en")
+    assert result.text == text.replace("93.184.216.34", "<IP_ADDRESS>")
+    assert result.ignored == {"version_like": 3}
+    # without a version reading elsewhere in the document, the same value is an address
+    assert scrubbed(scrubber, "Bug fixes and updates from 3.1.12.3") == "Bug fixes and updates from <IP_ADDRESS>"
+
+
+@pytest.mark.parametrize("text", [
+    "https://web.archive.org/web/20190221142057/http://www.openspf.org/SPF",
+    "https://web.archive.org/web/20080526153208/http://www.monkeys.com/",
+    "snapshot 19991231235903 restored",  # Luhn-valid, like the two above
+    "built 20230501123409, signed",
+])
+def test_fourteen_digit_time_stamps_are_not_cards(scrubber, text):
+    assert scrubbed(scrubber, text) == text
+
+
+def test_only_a_release_glued_to_a_name_spreads_and_never_over_an_ip_word(scrubber):
+    # a version word makes only its own number a version; the same value elsewhere is an address
+    assert scrubbed(scrubber, "upgrade to 93.184.216.34 first\nthe mirror moved to 93.184.216.34") == \
+        "upgrade to 93.184.216.34 first\nthe mirror moved to <IP_ADDRESS>"
+    # an IP word before the value wins over a release of the same number elsewhere
+    assert scrubbed(scrubber, "Changes to squid-3.1.12.3\n--address=/example.com/3.1.12.3") == \
+        "Changes to squid-3.1.12.3\n--address=/example.com/<IP_ADDRESS>"

@@ -108,9 +108,11 @@ class PiiConfig(StageConfig):
         True,
         description="Leave dotted quads that look like version numbers alone: part of a longer dotted number; right "
         "after '@' / '==' / '>='; the first number after a version word on the same line (within 32 characters); with a "
-        "version suffix (1.2.3.4-1, 2.20.1.155.g426c96fcdb) or inside a host name (4.3.2.1.in-addr.arpa); a section "
+        "version suffix (1.2.3.4-1, 2.20.1.155.g426c96fcdb) or inside a host name (4.3.2.1.in-addr.arpa); glued to a "
+        "name by a hyphen (squid-3.2.0.19); a section "
         "number (after a section word, or heading a line: '5.10.2.1. Porter tools'; 'C11 7.21.6.2/10'); or, with no "
-        "version or IP word before it, all four parts single digits (1.2.3.4).",
+        "version or IP word before it, all four parts single digits (1.2.3.4). A value glued to a package name is that "
+        "release everywhere in the document, except after an IP word.",
     )
     version_context_words: list[str] = Field(
         default_factory=lambda: list(DEFAULT_VERSION_CONTEXT_WORDS),
@@ -163,7 +165,8 @@ class PiiConfig(StageConfig):
     phone_counts_need_context: bool = Field(
         True,
         description="Numbers written like a count — only digits, or digits grouped by thousands (394 027 865, "
-        "963.142.378), or year/serial (1992/02646); not starting with 0 or '+', not alone in parentheses; at most "
+        "963.142.378), or year/serial (1992/02646); not starting with 0 or '+', not alone in parentheses, not the whole "
+        "value of a label ('Moje dane: 505 715 038.') when valid for the document's regions; at most "
         "phone_count_max_digits digits — are scrubbed as phone numbers only with a phone_context_words word nearby "
         "(kept: count_like).",
     )

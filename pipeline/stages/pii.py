@@ -1,5 +1,11 @@
 """PII scrubbing stage: the Beam transform around :mod:`pipeline.stages.pii_core`.
 
+The core is split in modules: ``pii_core`` (the scrubber: settings, detection passes,
+replacement, report figures), ``pii_recognizers`` (presidio recognizers, pre-check gates,
+checksums), ``pii_rules`` (keep rules), ``pii_context`` (tables, identifiers, headings,
+adjacent numbers), ``pii_spans`` (spans, soft line breaks, span edges) and ``pii_fake``
+(fake values).
+
 ``PiiScrub(section, seed=...)`` takes ``PCollection[Doc]`` and returns the stage dict:
 
 * ``kept``    — documents with PII replaced (``Doc.text`` rewritten, nothing else changed);
@@ -16,20 +22,12 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from pipeline.config.pii import PiiConfig
+from pipeline.config.pii import PiiConfig, available_entities
 from pipeline.stages.base import apply_filter, count
-from pipeline.stages.pii_core import (
-    STAGE,
-    PiiScrubber,
-    ScrubResult,
-    Span,
-    available_entities,
-    decision_for,
-    fake_value,
-    resolve_overlaps,
-    scrub_snippet,
-    stats_for,
-)
+from pipeline.stages.pii_core import STAGE, PiiScrubber, ScrubResult, decision_for, scrub_snippet, stats_for
+from pipeline.stages.pii_fake import fake_value
+
+from pipeline.stages.pii_spans import Span, resolve_overlaps
 
 __all__ = [
     "PiiScrub",

@@ -132,10 +132,16 @@ _GLUED_PLUS_BEFORE = regex.compile(r"[A-Za-z0-9.~]$")
 _EXTENSION_AFTER = regex.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}(?![\w])|-[A-Za-z]")
 
 
+def word_hyphen_before(text: str, start: int) -> bool:
+    """A letter and a hyphen right before ``start``: the number is glued to a name
+    (``CVE-2026-119741``, ``squid-3.2.0.19``)."""
+    return _WORD_HYPHEN_BEFORE.search(text[max(0, start - 2) : start]) is not None
+
+
 def identifier_like(text: str, start: int, end: int) -> bool:
     """Digits glued to a word: part of an identifier, a file name or a URL path."""
     before = text[max(0, start - 2) : start]
-    if _WORD_HYPHEN_BEFORE.search(before):
+    if word_hyphen_before(text, start):
         return True
     if text[start] in "+\uFF0B" and (_GLUED_PLUS_BEFORE.search(before) or text[start + 1 : start + 2].isspace()):
         return True  # git+20190510; "* 49853 + 49882/49883": a '+' then a space is no country prefix
@@ -206,3 +212,17 @@ _RATIO = regex.compile(r"([1-9]\d*)/([1-9]\d*)")
 def ratio_like(value: str) -> bool:
     match = _RATIO.fullmatch(value)
     return match is not None and len(match.group(1)) == len(match.group(2))
+
+
+# A label before the number ("Moje dane: ", "Dati: "): a letter, a colon and blanks; and
+# the end of a clause after it: the end of the line, or '.', ',', ';', '!', '?', ')' then
+# a blank or the end of the line.
+_LABEL_BEFORE = regex.compile(r"[^\W\d_][:\uFF1A][ \t\u00A0]*$")
+_CLAUSE_END_AFTER = regex.compile(r"[ \t\u00A0]*(?:[.,;!?)\uFF09\u3002\uFF0C](?=\s|$)|\r?\n|$)")
+
+
+def labelled_value(text: str, start: int, end: int) -> bool:
+    """The number is the whole value of a label: a word and a colon before it, the end
+    of the clause after it ("Moje dane: 505 715 038.", "I miei dati: 333990925.")."""
+    return (_LABEL_BEFORE.search(text[max(0, start - 8) : start]) is not None
+            and _CLAUSE_END_AFTER.match(text, end) is not None)

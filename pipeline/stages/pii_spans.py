@@ -8,6 +8,11 @@
   indentation after it, an ASCII hyphen is kept and only the line break and
   indentation go — plus a map back to the original offsets, so a value found in the
   view is replaced whole in the original.
+* **Spans** (:class:`Span`): offsets into the original text, never the value;
+  :func:`resolve_overlaps` keeps the best of overlapping candidates.
+* **Separated view** (:func:`separated_view`): letters of scripts written without
+  spaces (CJK, Thai, Arabic, ...) blanked one for one, so values glued to them are
+  seen by word-bounded patterns.
 * **Span edges.** A value is replaced without the whitespace or the unpaired bracket
   a recognizer may take along (python-phonenumbers reads ``(3332996195)`` as
   ``(3332996195`` and ``/ 0171 2345678`` as `` 0171 2345678``): :func:`trim_span`.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import Iterable
 
 import regex
 
@@ -110,3 +116,46 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
                 end -= 1
         if (start, end) == old:
             return start, end
+
+
+@dataclass(frozen=True)
+class Span:
+    """One scrubbed (or kept) PII span: offsets into the original text, never the value."""
+
+    entity: str
+    start: int
+    end: int
+    score: float
+    # line breaks (with indentation) inside the span that the replacement keeps: a value
+    # broken across lines ("jean-⏎ luc@example.fr") is replaced whole, its lines stay
+    layout: str = ""
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
+    """Non-overlapping spans, preferring higher score, then longer; sorted by start."""
+    ordered = sorted(spans, key=lambda s: (-s.score, -s.length, s.start, s.entity))
+    chosen: list[Span] = []
+    for span in ordered:
+        if all(span.end <= c.start or span.start >= c.end for c in chosen):
+            chosen.append(span)
+    chosen.sort(key=lambda s: (s.start, s.end))
+    return chosen
+
+
+# Letters (and their marks) of scripts whose words are not space-delimited from Latin
+# values: CJK, Thai, Arabic, Devanagari, ... (see PiiScrubber.find).
+_OTHER_SCRIPT_LETTER = regex.compile(
+    r"(?V1)[[\p{L}\p{M}]--[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Inherited}\p{Script=Common}]]"
+)
+
+
+def separated_view(text: str) -> str | None:
+    """``text`` with letters of scripts other than Latin, Greek and Cyrillic replaced by
+    spaces, one for one; None when there are none (the usual case for Latin text)."""
+    if not _OTHER_SCRIPT_LETTER.search(text):
+        return None
+    return _OTHER_SCRIPT_LETTER.sub(" ", text)
